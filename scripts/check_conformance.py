@@ -40,14 +40,14 @@ def _types_in(fds: descriptor_pb2.FileDescriptorSet, files: list[str]) -> list[s
 
     def walk(prefix: str, msgs: Any, enums: Any) -> None:
         for e in enums:
-            names.append(f"{prefix}.{e.name}")
+            names.append(f"{prefix}{e.name}")
         for m in msgs:
-            names.append(f"{prefix}.{m.name}")
-            walk(f"{prefix}.{m.name}", m.nested_type, m.enum_type)
+            names.append(f"{prefix}{m.name}")
+            walk(f"{prefix}{m.name}.", m.nested_type, m.enum_type)
 
     for f in fds.file:
         if f.name in files:
-            walk(f.package, f.message_type, f.enum_type)
+            walk(f"{f.package}." if f.package else "", f.message_type, f.enum_type)
     return names
 
 

@@ -19,7 +19,9 @@ from google.protobuf.json_format import MessageToDict
 # Options that change wire bytes or JSON semantics; everything else (deprecation flags,
 # server-side auth scopes) is left out of the comparison on purpose.
 COMPARED_FIELD_OPTIONS = {"clarifai.api.utils.cl_show_if_empty", "clarifai.api.utils.cl_default_float"}
-OWN_PREFIX = "clarifai."
+# Follow every type outside google.*: the published API also has one package-less type
+# (MatrixUint64), which must match as well.
+FOREIGN_PREFIX = "google."
 
 
 def _field_facts(field: descriptor.FieldDescriptor) -> dict[str, Any]:
@@ -85,9 +87,9 @@ def collect(service: descriptor.ServiceDescriptor, rpc_names: list[str] | None) 
             continue
         messages[msg.full_name] = _message_facts(msg)
         for f in msg.fields:
-            if f.message_type is not None and f.message_type.full_name.startswith(OWN_PREFIX):
+            if f.message_type is not None and not f.message_type.full_name.startswith(FOREIGN_PREFIX):
                 stack.append(f.message_type)
-            if f.enum_type is not None and f.enum_type.full_name.startswith(OWN_PREFIX):
+            if f.enum_type is not None and not f.enum_type.full_name.startswith(FOREIGN_PREFIX):
                 enums[f.enum_type.full_name] = _enum_facts(f.enum_type)
     # Status codes travel as an enum inside Status; the whole enum is part of the contract.
     if methods:

@@ -87,12 +87,18 @@ def generate(out: Path) -> None:
     protoc.run(
         [
             f"--plugin=protoc-gen-mypy={_plugin('protoc-gen-mypy')}",
-            f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
             f"--python_out={out}",
-            f"--grpc_python_out={out}",
-            f"--mypy_out={out}",
-            f"--mypy_grpc_out={out}",
+            f"--mypy_out=quiet:{out}",
             *files,
+        ]
+    )
+    services = [f for f in files if "service V2" in (protoc.PROTOS / f).read_text()]
+    protoc.run(
+        [
+            f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
+            f"--grpc_python_out={out}",
+            f"--mypy_grpc_out=quiet:{out}",
+            *services,
         ]
     )
     protoc.build_descriptor_set(out / DESCRIPTOR_SET, files, source_info=True)

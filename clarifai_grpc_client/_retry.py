@@ -1,0 +1,216 @@
+"""Retry policy: the decision, the backoff and the deadline maths, written once for every transport.
+
+A transport turns each attempt into an :class:`Outcome`; :class:`RetryState` decides whether and
+when to try again. Only the two sleep loops (:func:`run` and :func:`run_async`) exist twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import grpc
+
+from ._status import RETRYABLE_STATUS_CODES
+
+T = TypeVar("T")
+
+_DEFAULT_GRPC_CODES = frozenset({grpc.StatusCode.UNAVAILABLE})
+# 429 is a rejection (nothing was done), 502/503/504 come from proxies and load balancers.
+_DEFAULT_HTTP_STATUSES = frozenset({429, 502, 503, 504})
+_REJECTION_GRPC_CODES = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how often a call is tried again. Immutable: derive variants with :meth:`replace`.
+
+    ``deadline`` bounds the whole call, retries included, in seconds (``None``: only
+    ``max_attempts`` bounds it). Backoff is exponential with full jitter: the n-th wait is drawn
+    uniformly from ``[0, min(max_backoff, initial_backoff * multiplier**(n-1))]``, unless the server
+    asked for a precise wait (``grpc-retry-pushback-ms`` or ``Retry-After``).
+    """
+
+    max_attempts: int = 5
+    initial_backoff: float = 0.1
+    max_backoff: float = 10.0
+    multiplier: float = 2.0
+    retry_grpc_codes: frozenset[grpc.StatusCode] = _DEFAULT_GRPC_CODES
+    retry_http_statuses: frozenset[int] = _DEFAULT_HTTP_STATUSES
+    retry_status_codes: frozenset[int] = RETRYABLE_STATUS_CODES
+    retry_non_idempotent: bool = False
+
+    def __post_init__(self) -> None:
+        from ._errors import ConfigurationError
+
+        if self.max_attempts < 1:
+            raise ConfigurationError(f"RetryPolicy.max_attempts must be at least 1, got {self.max_attempts}")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
+            raise ConfigurationError(
+                "RetryPolicy needs initial_backoff >= 0, max_backoff >= 0 and multiplier >= 1, got "
+                f"{self.initial_backoff}, {self.max_backoff}, {self.multiplier}"
+            )
+
+    def replace(self, **changes: object) -> RetryPolicy:
+        """A copy with some settings changed, e.g. ``policy.replace(max_attempts=3)``."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def backoffs(self, rand: Callable[[], float] = random.random) -> Iterator[float]:
+        """The jittered waits before attempts 2, 3, ...: an endless generator."""
+        ceiling = self.initial_backoff
+        while True:
+            yield rand() * min(ceiling, self.max_backoff)
+            ceiling *= self.multiplier
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt ended with, in the terms the retry decision needs.
+
+    ``grpc_code``/``http_status`` describe a transport failure; ``status_code`` is the Clarifai
+    code in a decoded response body. ``pushback`` is the server's requested wait in seconds
+    (negative: the server said not to retry).
+    """
+
+    grpc_code: grpc.StatusCode | None = None
+    http_status: int | None = None
+    status_code: int | None = None
+    connection_failed: bool = False
+    pushback: float | None = None
+
+
+@dataclass
+class RetryState:
+    """Bookkeeping of one call: attempts made, time left, and the next wait (pure, clock injected)."""
+
+    policy: RetryPolicy
+    idempotent: bool
+    timeout: float | None
+    clock: Callable[[], float] = time.monotonic
+    rand: Callable[[], float] = random.random
+    attempts: int = 0
+    _start: float = field(init=False)
+    _backoffs: Iterator[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._start = self.clock()
+        self._backoffs = self.policy.backoffs(self.rand)
+
+    def remaining(self) -> float | None:
+        """Seconds left for the next attempt (its own timeout); None when the call has no deadline."""
+        if self.timeout is None:
+            return None
+        return max(0.0, self.timeout - (self.clock() - self._start))
+
+    def start_attempt(self) -> float | None:
+        self.attempts += 1
+        return self.remaining()
+
+    def is_retryable(self, outcome: Outcome) -> bool:
+        """Whether this failure may be retried at all, before counting attempts or time."""
+        p = self.policy
+        if outcome.pushback is not None and outcome.pushback < 0:
+            return False
+        rejected = (
+            (outcome.status_code is not None and outcome.status_code in p.retry_status_codes)
+            or outcome.http_status == 429
+            or outcome.grpc_code in _REJECTION_GRPC_CODES
+        )
+        if rejected:
+            # The server refused before doing anything: safe even for writes.
+            return (
+                outcome.status_code in p.retry_status_codes
+                or outcome.http_status in p.retry_http_statuses
+                or outcome.grpc_code in p.retry_grpc_codes
+            )
+        transient = (
+            outcome.connection_failed
+            or (outcome.grpc_code is not None and outcome.grpc_code in p.retry_grpc_codes)
+            or (outcome.http_status is not None and outcome.http_status in p.retry_http_statuses)
+        )
+        return transient and (self.idempotent or p.retry_non_idempotent)
+
+    def next_delay(self, outcome: Outcome) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and report ``outcome``."""
+        if self.attempts >= self.policy.max_attempts or not self.is_retryable(outcome):
+            return None
+        delay = next(self._backoffs)
+        if outcome.pushback is not None:
+            delay = outcome.pushback
+        remaining = self.remaining()
+        if remaining is not None and delay >= remaining:
+            return None
+        return delay
+
+
+class Attempted(Generic[T]):
+    """An attempt's result: either a value or an exception, plus its :class:`Outcome` (None = success)."""
+
+    __slots__ = ("value", "error", "outcome")
+
+    def __init__(self, value: T | None = None, error: BaseException | None = None, outcome: Outcome | None = None):
+        self.value = value
+        self.error = error
+        self.outcome = outcome
+
+    def unwrap(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+
+def run(state: RetryState, attempt: Callable[[float | None], Attempted[T]], sleep: Callable[[float], None] = time.sleep) -> Attempted[T]:
+    """Drive ``attempt`` (given each attempt's timeout) until success or the policy gives up."""
+    while True:
+        result = attempt(state.start_attempt())
+        if result.outcome is None:
+            return result
+        delay = state.next_delay(result.outcome)
+        if delay is None:
+            return result
+        sleep(delay)
+
+
+async def run_async(
+    state: RetryState,
+    attempt: Callable[[float | None], Awaitable[Attempted[T]]],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Attempted[T]:
+    """The ``asyncio`` twin of :func:`run`."""
+    while True:
+        result = await attempt(state.start_attempt())
+        if result.outcome is None:
+            return result
+        delay = state.next_delay(result.outcome)
+        if delay is None:
+            return result
+        await sleep(delay)
+
+
+def pushback_from_grpc(metadata: object) -> float | None:
+    """``grpc-retry-pushback-ms`` from trailing metadata, in seconds (negative: do not retry)."""
+    for key, value in metadata or ():  # type: ignore[attr-defined]
+        if key == "grpc-retry-pushback-ms":
+            try:
+                return int(value) / 1000.0
+            except (TypeError, ValueError):
+                return -1.0
+    return None
+
+
+def pushback_from_http(retry_after: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds (HTTP dates are not used by the API and are ignored)."""
+    if not retry_after:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        return None
