@@ -80,7 +80,7 @@ class ApiError(ClarifaiError):
         message: str,
         *,
         method: str = "",
-        code: int = 0,
+        status_code: int = 0,
         description: str = "",
         details: str = "",
         req_id: str = "",
@@ -90,7 +90,7 @@ class ApiError(ClarifaiError):
     ) -> None:
         super().__init__(message)
         self.method = method
-        self.code = code
+        self.status_code = status_code
         self.description = description
         self._details = details
         self.req_id = req_id
@@ -106,7 +106,9 @@ class ApiError(ClarifaiError):
 
     @property
     def code_name(self) -> str:
-        return code_name(self.code) if self.code else (self.grpc_code.name if self.grpc_code else "")
+        if self.status_code:
+            return code_name(self.status_code)
+        return self.grpc_code.name if self.grpc_code is not None else ""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r}, code={self.code_name or None}, req_id={self.req_id!r})"
@@ -220,10 +222,10 @@ class TransportError(ApiError, grpc.RpcError):
     def code(self) -> grpc.StatusCode:
         return self.grpc_code or grpc.StatusCode.UNKNOWN
 
-    def trailing_metadata(self) -> tuple[tuple[str, str], ...]:
+    def trailing_metadata(self) -> tuple[()]:
         return ()
 
-    def initial_metadata(self) -> tuple[tuple[str, str], ...]:
+    def initial_metadata(self) -> tuple[()]:
         return ()
 
 
@@ -253,7 +255,7 @@ def from_status(status: Any, *, method: str, response: Any = None, http_status: 
     return cls(
         text,
         method=method,
-        code=status.code,
+        status_code=status.code,
         description=status.description,
         details=status.details,
         req_id=status.req_id,

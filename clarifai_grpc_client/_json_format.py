@@ -24,6 +24,17 @@ M = TypeVar("M", bound=Message)
 _MESSAGE = descriptor.FieldDescriptor.TYPE_MESSAGE
 
 
+def _mt(fd: descriptor.FieldDescriptor) -> descriptor.Descriptor:
+    """The message type of a message field (typed as optional by the stubs)."""
+    assert fd.message_type is not None
+    return fd.message_type
+
+
+def _et(fd: descriptor.FieldDescriptor) -> descriptor.EnumDescriptor:
+    assert fd.enum_type is not None
+    return fd.enum_type
+
+
 class _Info:
     """Per message type: its optioned fields and the message fields that lead to more of them."""
 
@@ -56,7 +67,7 @@ def _infos(root: descriptor.Descriptor) -> dict[str, _Info]:
         if d.full_name in seen:
             continue
         seen[d.full_name] = d
-        stack.extend(fd.message_type for fd in d.fields if fd.type == _MESSAGE)
+        stack.extend(_mt(fd) for fd in d.fields if fd.type == _MESSAGE)
     infos = {name: _own(d) for name, d in seen.items()}
     relevant = {name for name, i in infos.items() if i.defaults or i.show}
     changed = True
@@ -64,19 +75,19 @@ def _infos(root: descriptor.Descriptor) -> dict[str, _Info]:
         changed = False
         for name, d in seen.items():
             if name not in relevant and any(
-                fd.type == _MESSAGE and fd.message_type.full_name in relevant for fd in d.fields
+                fd.type == _MESSAGE and _mt(fd).full_name in relevant for fd in d.fields
             ):
                 relevant.add(name)
                 changed = True
     for name, d in seen.items():
-        infos[name].children = [fd for fd in d.fields if fd.type == _MESSAGE and fd.message_type.full_name in relevant]
+        infos[name].children = [fd for fd in d.fields if fd.type == _MESSAGE and _mt(fd).full_name in relevant]
     return {name: infos[name] for name in relevant}
 
 
 def _children(fd: descriptor.FieldDescriptor, value: Any, node: Any) -> list[tuple[Message, Any]]:
     """Pairs of (sub-message, its JSON node) below one field, for maps, lists and singles."""
-    if fd.message_type.GetOptions().map_entry:
-        vfd = fd.message_type.fields_by_name["value"]
+    if _mt(fd).GetOptions().map_entry:
+        vfd = _mt(fd).fields_by_name["value"]
         if vfd.type != _MESSAGE or not isinstance(node, dict):
             return []
         return [(value[k], node[str(k)]) for k in value if str(k) in node]
@@ -87,11 +98,11 @@ def _children(fd: descriptor.FieldDescriptor, value: Any, node: Any) -> list[tup
 
 def _zero(fd: descriptor.FieldDescriptor, msg: Message) -> Any:
     if fd.is_repeated:
-        return {} if fd.type == _MESSAGE and fd.message_type.GetOptions().map_entry else []
+        return {} if fd.type == _MESSAGE and _mt(fd).GetOptions().map_entry else []
     if fd.type == _MESSAGE:
         return {}
     if fd.enum_type is not None:
-        return fd.enum_type.values_by_number[0].name if 0 in fd.enum_type.values_by_number else 0
+        return _et(fd).values_by_number[0].name if 0 in _et(fd).values_by_number else 0
     value = getattr(msg, fd.name)
     if isinstance(value, bytes):
         return ""

@@ -76,7 +76,8 @@ class Outcome:
     """What one attempt ended with, in the terms the retry decision needs.
 
     ``grpc_code``/``http_status`` describe a transport failure; ``status_code`` is the Clarifai
-    code in a decoded response body. ``pushback`` is the server's requested wait in seconds
+    code in a decoded response body; ``not_sent`` means the request provably never reached the
+    server (a refused connection). ``pushback`` is the server's requested wait in seconds
     (negative: the server said not to retry).
     """
 
@@ -84,6 +85,7 @@ class Outcome:
     http_status: int | None = None
     status_code: int | None = None
     connection_failed: bool = False
+    not_sent: bool = False
     pushback: float | None = None
 
 
@@ -119,6 +121,9 @@ class RetryState:
         p = self.policy
         if outcome.pushback is not None and outcome.pushback < 0:
             return False
+        if outcome.not_sent:
+            # The request never left this process (connection refused): nothing can have happened.
+            return True
         rejected = (
             (outcome.status_code is not None and outcome.status_code in p.retry_status_codes)
             or outcome.http_status == 429
@@ -154,12 +159,21 @@ class RetryState:
 class Attempted(Generic[T]):
     """An attempt's result: either a value or an exception, plus its :class:`Outcome` (None = success)."""
 
-    __slots__ = ("value", "error", "outcome")
+    __slots__ = ("value", "error", "outcome", "duration", "response")
 
-    def __init__(self, value: T | None = None, error: BaseException | None = None, outcome: Outcome | None = None):
+    def __init__(
+        self,
+        value: T | None = None,
+        error: BaseException | None = None,
+        outcome: Outcome | None = None,
+        duration: float = 0.0,
+        response: object = None,
+    ):
         self.value = value
+        self.response = response
         self.error = error
         self.outcome = outcome
+        self.duration = duration
 
     def unwrap(self) -> T:
         if self.error is not None:
@@ -167,13 +181,29 @@ class Attempted(Generic[T]):
         return self.value  # type: ignore[return-value]
 
 
-def run(state: RetryState, attempt: Callable[[float | None], Attempted[T]], sleep: Callable[[float], None] = time.sleep) -> Attempted[T]:
-    """Drive ``attempt`` (given each attempt's timeout) until success or the policy gives up."""
+Observe = Callable[[int, "Attempted[T]", "float | None"], None]
+
+
+def _decide(state: RetryState, result: Attempted[T], observe: Observe[T] | None) -> float | None:
+    delay = None if result.outcome is None else state.next_delay(result.outcome)
+    if observe is not None:
+        observe(state.attempts, result, delay)
+    return delay
+
+
+def run(
+    state: RetryState,
+    attempt: Callable[[float | None], Attempted[T]],
+    observe: Observe[T] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Attempted[T]:
+    """Drive ``attempt`` (given each attempt's timeout) until success or the policy gives up.
+
+    ``observe`` sees every attempt with the wait chosen after it (None: it was the last).
+    """
     while True:
         result = attempt(state.start_attempt())
-        if result.outcome is None:
-            return result
-        delay = state.next_delay(result.outcome)
+        delay = _decide(state, result, observe)
         if delay is None:
             return result
         sleep(delay)
@@ -182,14 +212,13 @@ def run(state: RetryState, attempt: Callable[[float | None], Attempted[T]], slee
 async def run_async(
     state: RetryState,
     attempt: Callable[[float | None], Awaitable[Attempted[T]]],
+    observe: Observe[T] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Attempted[T]:
     """The ``asyncio`` twin of :func:`run`."""
     while True:
         result = await attempt(state.start_attempt())
-        if result.outcome is None:
-            return result
-        delay = state.next_delay(result.outcome)
+        delay = _decide(state, result, observe)
         if delay is None:
             return result
         await sleep(delay)

@@ -70,7 +70,7 @@ _NAME_HTTP: tuple[tuple[str, int], ...] = (
 def code_name(code: int) -> str:
     """``CONN_THROTTLED`` for 11005; ``UNKNOWN_STATUS_CODE_<n>`` for a code this build does not know."""
     try:
-        return status_code_pb2.StatusCode.Name(code)
+        return status_code_pb2.StatusCode.Name(code)  # type: ignore[arg-type]
     except ValueError:
         return f"UNKNOWN_STATUS_CODE_{code}"
 

@@ -33,6 +33,17 @@ from ._errors import TranscodingError
 
 _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 _FD = descriptor.FieldDescriptor
+
+
+def _mt(fd: descriptor.FieldDescriptor) -> descriptor.Descriptor:
+    """The message type of a message field (typed as optional by the stubs)."""
+    assert fd.message_type is not None
+    return fd.message_type
+
+
+def _et(fd: descriptor.FieldDescriptor) -> descriptor.EnumDescriptor:
+    assert fd.enum_type is not None
+    return fd.enum_type
 _SCALAR_WKT = {
     "google.protobuf.Timestamp",
     "google.protobuf.Duration",
@@ -48,6 +59,8 @@ _SCALAR_WKT = {
     "google.protobuf.BytesValue",
 }
 DEFAULT_USER_ID = "me"
+_TYPE_NAMES = {_FD.TYPE_BOOL: "bool", _FD.TYPE_FLOAT: "float", _FD.TYPE_DOUBLE: "double", _FD.TYPE_ENUM: "enum value",
+               _FD.TYPE_BYTES: "base64 bytes", _FD.TYPE_STRING: "string"}
 _USER_VAR, _APP_VAR = "user_app_id.user_id", "user_app_id.app_id"
 
 
@@ -212,7 +225,7 @@ def _drop(node: dict[str, Any], dotted: str) -> None:
 
 def _scalar_text(fd: descriptor.FieldDescriptor, value: Any) -> str:
     if fd.type == _FD.TYPE_ENUM:
-        ev = fd.enum_type.values_by_number.get(value)
+        ev = _et(fd).values_by_number.get(value)
         return ev.name if ev is not None else str(value)
     if fd.type == _FD.TYPE_BOOL:
         return "true" if value else "false"
@@ -233,16 +246,16 @@ def query_params(msg: Message, exclude: Iterable[str] = (), prefix: str = "") ->
         if name in excluded:
             continue
         if fd.type == _FD.TYPE_MESSAGE:
-            if fd.message_type.GetOptions().map_entry or fd.is_repeated:
+            if _mt(fd).GetOptions().map_entry or fd.is_repeated:
                 raise TranscodingError(
                     f"{msg.DESCRIPTOR.full_name}.{fd.name} is a repeated message or map field and cannot be sent "
                     "as a query parameter of a request without a body"
                 )
-            if fd.message_type.full_name in _SCALAR_WKT:
+            if _mt(fd).full_name in _SCALAR_WKT:
                 out.append((name, str(json_format.MessageToDict(value))))
-            elif fd.message_type.full_name.startswith("google.protobuf."):
+            elif _mt(fd).full_name.startswith("google.protobuf."):
                 raise TranscodingError(
-                    f"{msg.DESCRIPTOR.full_name}.{fd.name} ({fd.message_type.full_name}) cannot be sent as a query parameter"
+                    f"{msg.DESCRIPTOR.full_name}.{fd.name} ({_mt(fd).full_name}) cannot be sent as a query parameter"
                 )
             else:
                 out += query_params(value, excluded, name + ".")
@@ -276,7 +289,7 @@ def encode_request(rule: MethodRule, msg: Message) -> HttpRequest:
 def _set_scalar(msg: Message, fd: descriptor.FieldDescriptor, text: str, append: bool) -> None:
     try:
         if fd.type == _FD.TYPE_ENUM:
-            ev = fd.enum_type.values_by_name.get(text)
+            ev = _et(fd).values_by_name.get(text)
             value: Any = ev.number if ev is not None else int(text)
         elif fd.type == _FD.TYPE_BOOL:
             if text not in ("true", "false", "1", "0"):
@@ -295,24 +308,23 @@ def _set_scalar(msg: Message, fd: descriptor.FieldDescriptor, text: str, append:
         else:
             setattr(msg, fd.name, value)
     except (ValueError, TypeError, OverflowError):
-        raise TranscodingError(f"{fd.name}={text!r} is not a valid {_FD.Type.Name(fd.type)[5:].lower()}") from None
+        raise TranscodingError(f"{fd.name}={text!r} is not a valid {_TYPE_NAMES.get(fd.type, "value")}") from None
 
 
 def set_field(msg: Message, dotted: str, text: str) -> None:
     """Set the field at ``dotted`` from proto3 JSON scalar text (repeated fields are appended to)."""
     target, parts = msg, dotted.split(".")
     for i, part in enumerate(parts):
-        fd = target.DESCRIPTOR.fields_by_name.get(part)
+        fd: Any = target.DESCRIPTOR.fields_by_name.get(part)
         if fd is None:
-            camel = {f.json_name: f for f in target.DESCRIPTOR.fields}
-            fd = camel.get(part)
+            fd = {f.json_name: f for f in target.DESCRIPTOR.fields}.get(part)
         if fd is None:
             raise TranscodingError(f"unknown parameter {dotted!r} for {msg.DESCRIPTOR.full_name}")
         last = i == len(parts) - 1
         if fd.type == _FD.TYPE_MESSAGE:
             if fd.is_repeated:
                 raise TranscodingError(f"parameter {dotted!r} names a repeated message field")
-            if fd.message_type.full_name in _SCALAR_WKT and last:
+            if _mt(fd).full_name in _SCALAR_WKT and last:
                 try:
                     json_format.Parse(json.dumps(text), getattr(target, fd.name))
                 except json_format.ParseError as exc:
