@@ -95,7 +95,9 @@ class _AsyncPolicyInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
         async def attempt(remaining: float | None) -> Attempted[Any]:
             started = time.perf_counter()
             call = await continuation(
-                grpc.aio.ClientCallDetails(method, remaining, metadata, details.credentials, details.wait_for_ready),
+                grpc.aio.ClientCallDetails(
+                    details.method, remaining, metadata, details.credentials, details.wait_for_ready
+                ),
                 request,
             )
             try:

@@ -308,7 +308,7 @@ def _set_scalar(msg: Message, fd: descriptor.FieldDescriptor, text: str, append:
         else:
             setattr(msg, fd.name, value)
     except (ValueError, TypeError, OverflowError):
-        raise TranscodingError(f"{fd.name}={text!r} is not a valid {_TYPE_NAMES.get(fd.type, "value")}") from None
+        raise TranscodingError(f"{fd.name}={text!r} is not a valid {_TYPE_NAMES.get(fd.type, 'value')}") from None
 
 
 def set_field(msg: Message, dotted: str, text: str) -> None:
