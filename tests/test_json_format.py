@@ -1,0 +1,108 @@
+"""Proto3 JSON with the API's field options, and lossless round trips for generated messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from google.protobuf import descriptor
+from google.protobuf.message import Message
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clarifai_grpc_client import _json_format
+from clarifai_grpc_client.proto import (
+    Annotation,
+    Concept,
+    Data,
+    Input,
+    MultiOutputResponse,
+    PostInputsRequest,
+    PostModelOutputsRequest,
+    Workflow,
+)
+
+FD = descriptor.FieldDescriptor
+
+
+def test_negative_concept_is_sent_and_missing_value_reads_as_default() -> None:
+    node = _json_format.to_dict(Concept(id="dog", value=0.0))
+    assert node == {"id": "dog", "value": 0.0}
+    parsed = _json_format.parse_json(b'{"inputs":[{"data":{"concepts":[{"id":"cat"},{"id":"dog","value":0}]}}]}', PostInputsRequest())
+    concepts = parsed.inputs[0].data.concepts
+    assert [(c.id, c.value) for c in concepts] == [("cat", 1.0), ("dog", 0.0)]
+
+
+def test_camel_case_documents_are_accepted_and_unknown_fields_ignored() -> None:
+    parsed = _json_format.parse_json(b'{"userAppId":{"appId":"a"},"modelId":"m","brandNewField":1}', PostModelOutputsRequest())
+    assert parsed.user_app_id.app_id == "a" and parsed.model_id == "m"
+
+
+def test_show_if_empty_fields_appear_in_responses() -> None:
+    node = _json_format.to_dict(MultiOutputResponse(), show_if_empty=True)
+    plain = _json_format.to_dict(MultiOutputResponse())
+    assert "outputs" not in plain
+    assert node["outputs"] == []
+
+
+def _strategy(desc: descriptor.Descriptor, depth: int) -> st.SearchStrategy[Message]:
+    from google.protobuf import message_factory
+
+    cls = message_factory.GetMessageClass(desc)
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for fd in desc.fields:
+        if fd.containing_oneof is not None or fd.message_type is not None and (
+            fd.message_type.full_name.startswith("google.") or depth <= 0 or fd.message_type.GetOptions().map_entry
+        ):
+            continue
+        if fd.type == FD.TYPE_MESSAGE:
+            assert fd.message_type is not None
+            base: st.SearchStrategy[Any] = st.deferred(lambda fd=fd: _strategy(fd.message_type, depth - 1))
+        elif fd.type == FD.TYPE_STRING:
+            base = st.text(max_size=8)
+        elif fd.type == FD.TYPE_BOOL:
+            base = st.booleans()
+        elif fd.type == FD.TYPE_FLOAT:
+            base = st.floats(width=32, allow_nan=False, allow_infinity=False)
+        elif fd.type == FD.TYPE_DOUBLE:
+            base = st.floats(allow_nan=False, allow_infinity=False)
+        elif fd.type == FD.TYPE_BYTES:
+            base = st.binary(max_size=8)
+        elif fd.type == FD.TYPE_ENUM:
+            assert fd.enum_type is not None
+            base = st.sampled_from([v.number for v in fd.enum_type.values])
+        elif fd.type in (FD.TYPE_UINT32, FD.TYPE_FIXED32):
+            base = st.integers(0, 2**32 - 1)
+        elif fd.type in (FD.TYPE_UINT64, FD.TYPE_FIXED64):
+            base = st.integers(0, 2**64 - 1)
+        elif fd.type in (FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64):
+            base = st.integers(-(2**63), 2**63 - 1)
+        else:
+            base = st.integers(-(2**31), 2**31 - 1)
+        fields[fd.name] = st.lists(base, max_size=2) if fd.is_repeated else base
+
+    def build(values: dict[str, Any]) -> Message:
+        msg = cls()
+        for name, value in values.items():
+            fd = desc.fields_by_name[name]
+            if fd.is_repeated:
+                if fd.type == FD.TYPE_MESSAGE:
+                    for v in value:
+                        getattr(msg, name).add().CopyFrom(v)
+                else:
+                    getattr(msg, name).extend(value)
+            elif fd.type == FD.TYPE_MESSAGE:
+                getattr(msg, name).CopyFrom(value)
+            else:
+                setattr(msg, name, value)
+        return msg
+
+    return st.fixed_dictionaries({}, optional=fields).map(build)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
+@given(st.sampled_from([Input, Concept, Annotation, Data, Workflow, PostModelOutputsRequest]).flatmap(lambda c: _strategy(c.DESCRIPTOR, 2)))
+def test_proto_json_proto_round_trip_is_lossless(msg: Message) -> None:
+    text = _json_format.to_json(msg)
+    back = _json_format.parse_json(text, type(msg)())
+    assert back == msg, json.loads(text)
