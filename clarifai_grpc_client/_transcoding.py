@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
-from google.api import annotations_pb2, http_pb2
+from google.api import annotations_pb2, http_pb2  # type: ignore[import-untyped, unused-ignore]
 from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 

@@ -90,6 +90,7 @@ def _deep_diff(a: Any, b: Any, path: str = "") -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--file", action="append", default=[], help="only the types defined in this proto file")
+    parser.add_argument("--protos", type=Path, default=protoc.PROTOS, help="the proto root to check (default: protos/)")
     parser.add_argument(
         "--oracle-python",
         default=os.environ.get("CLARIFAI_ORACLE_PYTHON", sys.executable),
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         image = Path(tmp) / "image.binpb"
-        protoc.build_descriptor_set(image, args.file or None)
+        protoc.build_descriptor_set(image, args.file or None, protos=args.protos)
         fds = descriptor_pb2.FileDescriptorSet.FromString(image.read_bytes())
         if args.file:
             types = ",".join(_types_in(fds, args.file))

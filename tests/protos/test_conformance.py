@@ -1,0 +1,59 @@
+"""Our protos against the published V2 descriptors (the oracle runs in its own subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "tests" / "data" / "seed_rpcs.txt"
+
+
+def _oracle_available() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "import clarifai_grpc"], capture_output=True)
+    return probe.returncode == 0
+
+
+def test_every_rpc_of_the_reference_is_defined() -> None:
+    from clarifai_grpc_client.proto.clarifai.api import service_pb2
+
+    ours = {m.name for m in service_pb2.DESCRIPTOR.services_by_name["V2"].methods}
+    seed = set(SEED.read_text().split())
+    assert len(seed) == 179
+    assert sorted(seed - ours) == []
+    assert sorted(ours - seed) == []
+
+
+def test_wire_conformance_with_the_published_api() -> None:
+    if not _oracle_available():
+        pytest.fail("clarifai-grpc (the conformance oracle) is not installed: pip install '.[test]'")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_conformance.py")], capture_output=True, text=True, timeout=300
+    )
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert "RPCs identical: 179/179" in result.stdout
+    assert "differences: 0" in result.stdout
+
+
+def test_the_check_catches_a_changed_field_number(tmp_path: Path) -> None:
+    """The conformance check is not vacuous: a one-number edit in a copy of protos/ fails it."""
+    copy = tmp_path / "protos"
+    import shutil
+
+    shutil.copytree(ROOT / "protos", copy)
+    concepts = copy / "clarifai" / "api" / "concepts.proto"
+    text = concepts.read_text()
+    assert "string name = 2;" in text
+    concepts.write_text(text.replace("string name = 2;", "string name = 99;", 1))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_conformance.py"), "--protos", str(copy), "--file", "clarifai/api/concepts.proto"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "clarifai.api.Concept: fields.name.number: ours 99 != published 2" in result.stdout
