@@ -39,12 +39,15 @@ from ._errors import (
 from ._grpc_channel import create_aio_grpc_channel, create_grpc_channel
 from ._json_channel import AsyncJsonChannel, JsonChannel
 from ._retry import NO_RETRY, RetryPolicy
+from ._streaming import AsyncInputStream, InputStream
+from ._upload import InputLimitError, ItemFailure, UploadReport
 from ._version import __version__
 
 __all__ = [
     "AlreadyExists",
     "ApiError",
     "AsyncClient",
+    "AsyncInputStream",
     "AsyncJsonChannel",
     "BadRequest",
     "CallEvent",
@@ -56,8 +59,11 @@ __all__ = [
     "ConfigurationError",
     "Credentials",
     "DeadlineExceeded",
+    "InputLimitError",
+    "InputStream",
     "InternalServerError",
     "InvalidResponse",
+    "ItemFailure",
     "JsonChannel",
     "MethodNotImplemented",
     "MixedStatus",
@@ -72,6 +78,7 @@ __all__ = [
     "TranscodingError",
     "TransportError",
     "Unauthenticated",
+    "UploadReport",
     "__version__",
     "build_config",
     "create_aio_grpc_channel",

@@ -10,7 +10,7 @@ than SUCCESS. All non-I/O logic is in :class:`_BaseClient`; the two classes add 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, cast
 
 import grpc
@@ -21,8 +21,12 @@ from ._config import DEFAULT_TIMEOUT, ChannelConfig, Observer, build_config
 from ._errors import ApiError, ConfigurationError, from_rpc_error, from_status
 from ._grpc_channel import create_aio_grpc_channel, create_grpc_channel
 from ._json_channel import AsyncJsonChannel, JsonChannel
+from ._pagination import aiter_items, aiter_pages, iter_items, iter_pages
+from ._streaming import AsyncInputStream, InputStream
+from ._upload import Item, Progress, UploadReport, aupload, upload
 from ._retry import RetryPolicy
 from ._status import SUCCESS
+from .proto import UserAppIDSet
 from .proto.clarifai.api import service_pb2
 from .proto.clarifai.api.service_pb2_grpc import V2Stub
 
@@ -166,6 +170,26 @@ class Client(_BaseClient):
             return getattr(self.v2, name)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
+    def iter_pages(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> Iterator[Any]:
+        """Responses of a list or search RPC, page after page (see :mod:`._pagination`)."""
+        return iter_pages(self.call, self._rpc(name), request, per_page=per_page, limit=limit)
+
+    def iter_items(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> Iterator[Any]:
+        """The items of a list or search RPC (inputs, hits, models...) across pages."""
+        return iter_items(self.call, self._rpc(name), request, per_page=per_page, limit=limit)
+
+    def stream_inputs(self, *, per_page: int = 1000, cursor: str = "", order_by_id: bool = False, descending: bool = False,
+                      user_app_id: UserAppIDSet | None = None, outage_timeout: float = 300.0) -> InputStream:
+        """Every input of the app exactly once, resumable from ``cursor`` (see :class:`InputStream`)."""
+        return InputStream(self.call, per_page=per_page, cursor=cursor, order_by_id=order_by_id, descending=descending,
+                           user_app_id=user_app_id, outage_timeout=outage_timeout)
+
+    def upload_inputs(self, items: Iterable[Item], *, concurrency: int = 4, max_inputs: int = 128,
+                      user_app_id: UserAppIDSet | None = None, progress: Progress | None = None) -> UploadReport:
+        """Post inputs in batches within the API's limits; returns a per-id report (see :mod:`._upload`)."""
+        return upload(self.call, items, concurrency=concurrency, max_inputs=max_inputs, user_app_id=user_app_id,
+                      progress=progress)
+
     def close(self) -> None:
         if self._owns_channel:
             self.channel.close()
@@ -205,6 +229,22 @@ class AsyncClient(_BaseClient):
         if name in RPC_NAMES:
             return getattr(self.v2, name)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def iter_pages(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> AsyncIterator[Any]:
+        return aiter_pages(self.call, self._rpc(name), request, per_page=per_page, limit=limit)
+
+    def iter_items(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> AsyncIterator[Any]:
+        return aiter_items(self.call, self._rpc(name), request, per_page=per_page, limit=limit)
+
+    def stream_inputs(self, *, per_page: int = 1000, cursor: str = "", order_by_id: bool = False, descending: bool = False,
+                      user_app_id: UserAppIDSet | None = None, outage_timeout: float = 300.0) -> AsyncInputStream:
+        return AsyncInputStream(self.call, per_page=per_page, cursor=cursor, order_by_id=order_by_id,
+                                descending=descending, user_app_id=user_app_id, outage_timeout=outage_timeout)
+
+    async def upload_inputs(self, items: Iterable[Item], *, concurrency: int = 4, max_inputs: int = 128,
+                            user_app_id: UserAppIDSet | None = None, progress: Progress | None = None) -> UploadReport:
+        return await aupload(self.call, items, concurrency=concurrency, max_inputs=max_inputs, user_app_id=user_app_id,
+                             progress=progress)
 
     async def close(self) -> None:
         if self._owns_channel:
