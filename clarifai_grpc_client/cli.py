@@ -1,0 +1,288 @@
+"""The ``clarifai-grpc`` command line: daily jobs against the V2 API (or the local emulator).
+
+    clarifai-grpc demo                              # a tour against an in-process emulator
+    clarifai-grpc serve [--db PATH] ...             # run the emulator
+    clarifai-grpc predict --model ID IMAGE|URL|--text TEXT [--json]
+    clarifai-grpc inputs list|stream|upload|delete ...
+    clarifai-grpc call RPC --json BODY
+
+Settings come from the flags, then the ``CLARIFAI_*`` environment (as for ``Client``). Exit
+codes: 0 success, 1 an API or transport error, 2 bad usage or settings, 3 partial failure
+(some uploads failed), 130 interrupted. API errors print one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from google.protobuf import json_format, message_factory
+
+from . import _json_format
+from ._client import Client
+from ._errors import ApiError, ClarifaiError, ConfigurationError, TranscodingError
+from ._upload import Item, UploadReport
+from .proto import (
+    Data,
+    DeleteInputsRequest,
+    Image,
+    Input,
+    ListInputsRequest,
+    OutputConfig,
+    PostModelOutputsRequest,
+    PostWorkflowResultsRequest,
+    Text,
+)
+from .proto.clarifai.api import service_pb2
+
+EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _client(args: argparse.Namespace) -> Client:
+    return Client(
+        args.transport,
+        args.base,
+        pat=args.pat,
+        user_id=args.user_id,
+        app_id=args.app_id,
+        insecure=args.insecure,
+        timeout=args.timeout,
+        allow_plaintext_credentials=args.allow_plaintext_credentials,
+    )
+
+
+def _print_json(obj: Any, out: TextIO) -> None:
+    out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+
+
+def _content(args: argparse.Namespace) -> Data:
+    if args.text is not None:
+        return Data(text=Text(raw=args.text))
+    if args.source is None:
+        raise ConfigurationError("give an image path or URL, or --text TEXT")
+    if args.source.startswith(("http://", "https://")):
+        return Data(image=Image(url=args.source))
+    path = Path(args.source)
+    try:
+        return Data(image=Image(base64=path.read_bytes()))
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
+    cfg = OutputConfig(max_concepts=args.max_concepts, min_value=args.min_value)
+    with _client(args) as client:
+        data = _content(args)
+        if args.workflow:
+            wf = client.PostWorkflowResults(
+                PostWorkflowResultsRequest(workflow_id=args.workflow, inputs=[Input(data=data)])
+            )
+            outputs = [o for r in wf.results for o in r.outputs]
+        else:
+            request = PostModelOutputsRequest(model_id=args.model, version_id=args.version or "", inputs=[Input(data=data)])
+            if args.max_concepts or args.min_value:
+                request.model.output_info.output_config.CopyFrom(cfg)
+            outputs = list(client.PostModelOutputs(request).outputs)
+    if args.json:
+        _print_json([_json_format.to_dict(o) for o in outputs], out)
+        return EXIT_OK
+    for output in outputs:
+        name = output.model.id or args.model or args.workflow
+        out.write(f"{name}\n")
+        for c in output.data.concepts:
+            out.write(f"  {c.name or c.id:<30} {c.value:8.4f}\n")
+        if output.data.embeddings:
+            out.write(f"  embedding: {len(output.data.embeddings[0].vector)} dimensions\n")
+        for col in output.data.colors:
+            out.write(f"  {col.w3c.name:<30} {col.value:8.4f}  {col.raw_hex}\n")
+    return EXIT_OK
+
+
+def cmd_inputs_list(args: argparse.Namespace, out: TextIO) -> int:
+    with _client(args) as client:
+        for inp in client.iter_items("ListInputs", ListInputsRequest(), per_page=args.per_page, limit=args.limit):
+            _print_json(_json_format.to_dict(inp), out)
+    return EXIT_OK
+
+
+def cmd_inputs_stream(args: argparse.Namespace, out: TextIO) -> int:
+    with _client(args) as client:
+        stream = client.stream_inputs(per_page=args.per_page, cursor=args.cursor or "", order_by_id=args.order_by_id,
+                                      descending=args.descending)
+        try:
+            for inp in stream:
+                _print_json(_json_format.to_dict(inp), out)
+        except (ApiError, KeyboardInterrupt):
+            sys.stderr.write(f"stopped; resume with --cursor {stream.cursor}\n")
+            raise
+    return EXIT_OK
+
+
+def _upload_items(paths: Sequence[str]) -> Iterator[Item]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.suffix == ".jsonl":
+            with path.open() as fh:
+                for n, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            yield _json_format.parse_json(line, Input())
+                        except (ValueError, json_format.ParseError) as exc:
+                            raise ConfigurationError(f"{path}:{n}: not a JSON Input: {exc}") from None
+        elif path.suffix in (".txt", ".urls"):
+            with path.open() as fh:
+                yield from (line.strip() for line in fh if line.strip())
+        elif path.is_file():
+            yield path
+        else:
+            raise ConfigurationError(f"{path}: no such file or folder")
+
+
+def cmd_inputs_upload(args: argparse.Namespace, out: TextIO) -> int:
+    def progress(report: UploadReport) -> None:
+        if not args.quiet:
+            sys.stderr.write(f"\r{report.done} inputs done ({len(report.failed)} failed)")
+            sys.stderr.flush()
+
+    with _client(args) as client:
+        report = client.upload_inputs(_upload_items(args.paths), concurrency=args.concurrency, progress=progress)
+    if not args.quiet:
+        sys.stderr.write("\n")
+    out.write(f"{report}\n")
+    for failure in report.failed.values():
+        out.write(f"failed {failure.input_id}: {failure.code_name}: {failure.description}\n")
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+def cmd_inputs_delete(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.ids and not args.all:
+        raise ConfigurationError("give input ids to delete, or --all")
+    with _client(args) as client:
+        ids = [inp.id for inp in client.stream_inputs(order_by_id=True)] if args.all else list(args.ids)
+        for start in range(0, len(ids), 128):  # the API's batch limit
+            client.DeleteInputs(DeleteInputsRequest(ids=ids[start : start + 128]))
+    out.write(f"deleted {len(ids)} inputs\n")
+    return EXIT_OK
+
+
+def cmd_call(args: argparse.Namespace, out: TextIO) -> int:
+    method = service_pb2.DESCRIPTOR.services_by_name["V2"].methods_by_name.get(args.rpc)
+    if method is None:
+        raise ConfigurationError(f"{args.rpc!r} is not a V2 RPC")
+    text = args.json
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        text = Path(text[1:]).read_text()
+    request = message_factory.GetMessageClass(method.input_type)()
+    try:
+        _json_format.parse_json(text or "{}", request)
+    except (ValueError, json_format.ParseError) as exc:
+        raise ConfigurationError(f"--json is not a valid {method.input_type.name}: {exc}") from None
+    with _client(args) as client:
+        response = client.call(args.rpc, request)
+    _print_json(_json_format.to_dict(response), out)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from .emulator.__main__ import serve_main
+
+    return int(serve_main(args.rest) or 0)
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from .demo import run_demo
+
+    return run_demo(args, out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clarifai-grpc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--transport", choices=("grpc", "json"), default="grpc")
+    common.add_argument("--base", help="gRPC host[:port] / grpc://host:port, or the JSON base URL (default: from the environment)")
+    common.add_argument("--pat", help="personal access token (default: $CLARIFAI_PAT)")
+    common.add_argument("--user-id")
+    common.add_argument("--app-id")
+    common.add_argument("--insecure", action="store_true", help="plaintext gRPC to host:port")
+    common.add_argument("--allow-plaintext-credentials", action="store_true")
+    common.add_argument("--timeout", type=float, default=60.0, help="seconds per call, retries included")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the local V2 emulator (see 'serve --help')", add_help=False)
+    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", parents=[common], help="a short tour against an in-process emulator (or --base)")
+    demo.set_defaults(func=cmd_demo)
+
+    predict = sub.add_parser("predict", parents=[common], help="predict with a model or a workflow")
+    which = predict.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model")
+    which.add_argument("--workflow")
+    predict.add_argument("--version")
+    predict.add_argument("source", nargs="?", help="image path or URL")
+    predict.add_argument("--text")
+    predict.add_argument("--max-concepts", type=int, default=0)
+    predict.add_argument("--min-value", type=float, default=0.0)
+    predict.add_argument("--json", action="store_true", help="print the outputs as JSON")
+    predict.set_defaults(func=cmd_predict)
+
+    inputs = sub.add_parser("inputs", help="list, stream, upload or delete inputs").add_subparsers(dest="action", required=True)
+    ls = inputs.add_parser("list", parents=[common], help="inputs page by page, as JSON lines")
+    ls.add_argument("--per-page", type=int, default=128)
+    ls.add_argument("--limit", type=int)
+    ls.set_defaults(func=cmd_inputs_list)
+    stream = inputs.add_parser("stream", parents=[common], help="every input exactly once, as JSON lines")
+    stream.add_argument("--per-page", type=int, default=1000)
+    stream.add_argument("--cursor", help="resume after this input id")
+    stream.add_argument("--order-by-id", action="store_true")
+    stream.add_argument("--descending", action="store_true")
+    stream.set_defaults(func=cmd_inputs_stream)
+    up = inputs.add_parser("upload", parents=[common], help="upload files, a folder, a file of URLs (.txt) or JSON lines (.jsonl)")
+    up.add_argument("paths", nargs="+")
+    up.add_argument("--concurrency", type=int, default=4)
+    up.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    up.set_defaults(func=cmd_inputs_upload)
+    rm = inputs.add_parser("delete", parents=[common], help="delete inputs by id, or all of them")
+    rm.add_argument("ids", nargs="*")
+    rm.add_argument("--all", action="store_true")
+    rm.set_defaults(func=cmd_inputs_delete)
+
+    call = sub.add_parser("call", parents=[common], help="call any V2 RPC with a JSON request")
+    call.add_argument("rpc")
+    call.add_argument("--json", default="{}", help="request as JSON, @FILE, or - for stdin")
+    call.set_defaults(func=cmd_call)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args, out))
+    except ApiError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return EXIT_API
+    except (ConfigurationError, TranscodingError) as err:
+        sys.stderr.write(f"error: {err}\n")
+        return EXIT_USAGE
+    except ClarifaiError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return EXIT_API
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
