@@ -192,7 +192,7 @@ def cmd_call(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    from .emulator.__main__ import serve_main
+    from .emulator.cli import serve_main
 
     return int(serve_main(args.rest) or 0)
 
