@@ -24,10 +24,11 @@ import httpx
 from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
 
-from . import _calls, _json_format
+from . import _json_format
+from ._calls import CallPolicy
 from ._config import ChannelConfig
 from ._errors import ConfigurationError, TranscodingError, TransportError, transport_error
-from ._retry import Attempted, Outcome, pushback_from_http, run, run_async
+from ._retry import Attempted, Outcome, pushback_from_http
 from ._transcoding import HttpRequest, MethodRule, encode_request, service_rules
 
 _EXCERPT = 200
@@ -39,9 +40,9 @@ def _v2_rules() -> dict[str, MethodRule]:
     return service_rules(service_pb2.DESCRIPTOR.services_by_name["V2"])
 
 
-def _headers(config: ChannelConfig, metadata: Sequence[tuple[str, str | bytes]] | None) -> dict[str, str]:
+def _headers(policy: CallPolicy, metadata: Sequence[tuple[str, str | bytes]] | None) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for key, value in config.call_metadata(metadata):
+    for key, value in policy.call_metadata(metadata):
         if isinstance(value, bytes):
             value = base64.b64encode(value).decode()
         headers[key] = value if key not in headers else f"{headers[key]}, {value}"
@@ -84,22 +85,23 @@ def decode_response(method: str, response_class: type[Message], status: int, con
 class _Prepared:
     """Everything about one call that does not depend on the attempt."""
 
-    __slots__ = ("method", "http", "body", "headers", "timeout", "state", "response_class")
+    __slots__ = ("method", "http", "url", "body", "headers", "timeout", "response_class", "policy")
 
     def __init__(self, channel: _JsonChannelBase, method: str, request: Message, timeout: Any, metadata: Any) -> None:
-        config = channel.config
+        policy = self.policy = channel.policy
         rule = channel.rule(method)
         self.method = method
         self.http: HttpRequest = encode_request(rule, request)
+        self.url = self.http.url_path()
         self.body = json.dumps(self.http.body, separators=(",", ":")).encode() if self.http.body is not None else None
-        self.headers = _headers(config, metadata)
+        self.headers = _headers(policy, metadata)
         if self.body is not None:
             self.headers["content-type"] = "application/json"
-        self.timeout = _calls.effective_timeout(config, timeout)
-        self.state = _calls.new_state(config, method, request, self.timeout)
+        self.timeout = policy.timeout(timeout)
         self.response_class = channel.response_class(rule)
 
-    def finish(self, config: ChannelConfig, status: int, headers: httpx.Headers, content: bytes, started: float) -> Attempted[Message]:
+    def finish(self, status: int, headers: httpx.Headers, content: bytes, started: float) -> Attempted[Message]:
+        config = self.policy.config
         duration = time.perf_counter() - started
         pushback = pushback_from_http(headers.get("retry-after"))
         try:
@@ -107,7 +109,7 @@ class _Prepared:
         except TransportError as err:
             failure = Outcome(http_status=status if status >= 400 else None, pushback=pushback)
             return Attempted(error=err, outcome=failure, duration=duration)
-        outcome: Outcome | None = _calls.response_outcome(config, response)
+        outcome: Outcome | None = self.policy.outcome(response)
         if outcome is None and status in config.retry.retry_http_statuses and status >= 500:
             outcome = Outcome(http_status=status, pushback=pushback)
         elif outcome is not None:
@@ -137,6 +139,7 @@ class _JsonChannelBase:
         if config.transport != "json":
             raise ConfigurationError(f"{config.target} is not an HTTP(S) base URL")
         self.config = config
+        self.policy = CallPolicy(config)
         self._rules = _v2_rules()
         self._classes: dict[str, type[Message]] = {}
 
@@ -186,34 +189,30 @@ class _UnaryUnary:
         self._method = method
 
     def _invoke(self, request: Message, timeout: Any, metadata: Any) -> Message:
-        channel, config = self._channel, self._channel.config
+        channel = self._channel
         prepared = _Prepared(channel, self._method, request, timeout, metadata)
 
         def attempt(remaining: float | None) -> Attempted[Message]:
             started = time.perf_counter()
             try:
                 r = channel.http.request(
-                    prepared.http.verb,
-                    prepared.http.url_path(),
-                    content=prepared.body,
-                    headers=prepared.headers,
-                    timeout=remaining,
+                    prepared.http.verb, prepared.url, content=prepared.body, headers=prepared.headers, timeout=remaining
                 )
             except httpx.TransportError as exc:
                 return prepared.failed(exc, started)
-            return prepared.finish(config, r.status_code, r.headers, r.content, started)
+            return prepared.finish(r.status_code, r.headers, r.content, started)
 
-        response: Message = run(prepared.state, attempt, _calls.observer(config, self._method)).unwrap()
+        response: Message = channel.policy.invoke(self._method, request, prepared.timeout, attempt).unwrap()
         return response
 
-    def __call__(self, request: Message, timeout: float | None = _calls._UNSET, metadata: Any = None, **_: Any) -> Message:
+    def __call__(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> Message:
         return self._invoke(request, timeout, metadata)
 
-    def with_call(self, request: Message, timeout: float | None = _calls._UNSET, metadata: Any = None, **_: Any) -> tuple[Message, Any]:
+    def with_call(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> tuple[Message, Any]:
         response = self._invoke(request, timeout, metadata)
         return response, _CompletedCall()
 
-    def future(self, request: Message, timeout: float | None = _calls._UNSET, metadata: Any = None, **_: Any) -> concurrent.futures.Future[Message]:
+    def future(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> concurrent.futures.Future[Message]:
         return self._channel.executor().submit(self._invoke, request, timeout, metadata)
 
 
@@ -286,27 +285,23 @@ class _AsyncUnaryUnary:
         self._method = method
 
     async def _invoke(self, request: Message, timeout: Any, metadata: Any) -> Message:
-        channel, config = self._channel, self._channel.config
+        channel = self._channel
         prepared = _Prepared(channel, self._method, request, timeout, metadata)
 
         async def attempt(remaining: float | None) -> Attempted[Message]:
             started = time.perf_counter()
             try:
                 r = await channel.http.request(
-                    prepared.http.verb,
-                    prepared.http.url_path(),
-                    content=prepared.body,
-                    headers=prepared.headers,
-                    timeout=remaining,
+                    prepared.http.verb, prepared.url, content=prepared.body, headers=prepared.headers, timeout=remaining
                 )
             except httpx.TransportError as exc:
                 return prepared.failed(exc, started)
-            return prepared.finish(config, r.status_code, r.headers, r.content, started)
+            return prepared.finish(r.status_code, r.headers, r.content, started)
 
-        response: Message = (await run_async(prepared.state, attempt, _calls.observer(config, self._method))).unwrap()
+        response: Message = (await channel.policy.ainvoke(self._method, request, prepared.timeout, attempt)).unwrap()
         return response
 
-    def __call__(self, request: Message, timeout: float | None = _calls._UNSET, metadata: Any = None, **_: Any) -> Any:
+    def __call__(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> Any:
         return self._invoke(request, timeout, metadata)
 
 

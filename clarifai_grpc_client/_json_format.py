@@ -11,8 +11,12 @@ a newer server cannot break an older client.
 
 from __future__ import annotations
 
+import base64
+import datetime
 import functools
 import json
+import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from google.protobuf import descriptor, json_format
@@ -21,6 +25,7 @@ from google.protobuf.message import Message
 from .proto.clarifai.api.utils import extensions_pb2
 
 M = TypeVar("M", bound=Message)
+_FD = descriptor.FieldDescriptor
 _MESSAGE = descriptor.FieldDescriptor.TYPE_MESSAGE
 
 
@@ -147,6 +152,205 @@ def to_json(msg: Message, *, show_if_empty: bool = False) -> bytes:
     return json.dumps(to_dict(msg, show_if_empty=show_if_empty), separators=(",", ":")).encode()
 
 
+# --- reading ---------------------------------------------------------------------------
+#
+# json_format.ParseDict is generic and slow (it rescans the descriptor for every key). Reading
+# is on every response's path, so each message type gets a table of per-field setters built
+# once. Anything unusual (wrong types, oneof clashes, "NaN" strings...) makes the fast path give
+# up, and the whole document is read again by ParseDict, which also words the error.
+
+
+class _Fallback(Exception):
+    pass
+
+
+Setter = Callable[[Message, Any], None]
+_B64 = bytes.maketrans(b"-_", b"+/")
+_INT64 = {_FD.TYPE_INT64, _FD.TYPE_UINT64, _FD.TYPE_SINT64, _FD.TYPE_FIXED64, _FD.TYPE_SFIXED64}
+_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)\Z")
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def _bytes(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise _Fallback
+    raw = value.encode()
+    return base64.b64decode(raw.translate(_B64) + b"=" * (-len(raw) % 4), validate=True)
+
+
+def _set_timestamp(ts: Any, text: Any) -> None:
+    m = _TIME.match(text) if isinstance(text, str) else None
+    if m is None:
+        ts.FromJsonString(text)
+        return
+    y, mo, d, h, mi, sec, frac, zone = m.groups()
+    when = datetime.datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), tzinfo=datetime.timezone.utc)
+    seconds = (when - _EPOCH) // datetime.timedelta(seconds=1)
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    ts.seconds = seconds
+    ts.nanos = int((frac or "0").ljust(9, "0"))
+
+
+def _scalar(fd: descriptor.FieldDescriptor) -> Callable[[Any], Any] | None:
+    """A converter from a JSON value to the field's Python value (None: use it as it is)."""
+    if fd.type == _FD.TYPE_ENUM:
+        numbers = {v.name: v.number for v in _et(fd).values}
+        return lambda v: numbers.get(v) if isinstance(v, str) else v
+    if fd.type in _INT64:
+        return lambda v: int(v) if isinstance(v, str) else v
+    if fd.type == _FD.TYPE_BYTES:
+        return _bytes
+    return None
+
+
+def _message_setter(name: str, mt: descriptor.Descriptor, repeated: bool) -> Setter:
+    full = mt.full_name
+    if full == "google.protobuf.Timestamp" and not repeated:
+        def set_time(msg: Message, v: Any) -> None:
+            if v is not None:
+                _set_timestamp(getattr(msg, name), v)
+        return set_time
+    if full == "google.protobuf.Struct" and not repeated:
+        def set_struct(msg: Message, v: Any) -> None:
+            if v is not None:
+                if type(v) is not dict:
+                    raise _Fallback
+                sub = getattr(msg, name)
+                sub.SetInParent()
+                sub.update(v)
+        return set_struct
+    if full.startswith("google.protobuf."):
+        def set_wkt(msg: Message, v: Any) -> None:
+            if repeated:
+                if type(v) is not list:
+                    raise _Fallback
+                rep = getattr(msg, name)
+                for item in v:
+                    json_format.ParseDict(item, rep.add(), ignore_unknown_fields=True)
+            elif v is not None or full == "google.protobuf.Value":
+                json_format.ParseDict(v, getattr(msg, name), ignore_unknown_fields=True)
+        return set_wkt
+    if repeated:
+        def set_messages(msg: Message, v: Any) -> None:
+            if v is None:
+                return
+            if type(v) is not list:
+                raise _Fallback
+            rep = getattr(msg, name)
+            for item in v:
+                _fill(rep.add(), item)
+        return set_messages
+
+    def set_message(msg: Message, v: Any) -> None:
+        if v is not None:
+            sub = getattr(msg, name)
+            sub.SetInParent()
+            _fill(sub, v)
+    return set_message
+
+
+def _map_setter(fd: descriptor.FieldDescriptor) -> Setter:
+    name = fd.name
+    kfd, vfd = _mt(fd).fields_by_name["key"], _mt(fd).fields_by_name["value"]
+    key_of: Callable[[str], Any] = {
+        _FD.TYPE_BOOL: lambda k: {"true": True, "false": False}[k],
+        _FD.TYPE_STRING: lambda k: k,
+    }.get(kfd.type, int)
+    if vfd.type == _FD.TYPE_MESSAGE:
+        def set_message_map(msg: Message, v: Any) -> None:
+            if v is None:
+                return
+            if type(v) is not dict:
+                raise _Fallback
+            target = getattr(msg, name)
+            for k, item in v.items():
+                if _mt(vfd).full_name.startswith("google.protobuf."):
+                    json_format.ParseDict(item, target[key_of(k)], ignore_unknown_fields=True)
+                else:
+                    _fill(target[key_of(k)], item)
+        return set_message_map
+    conv = _scalar(vfd)
+
+    def set_scalar_map(msg: Message, v: Any) -> None:
+        if v is None:
+            return
+        if type(v) is not dict:
+            raise _Fallback
+        target = getattr(msg, name)
+        for k, item in v.items():
+            value = item if conv is None else conv(item)
+            if value is not None:
+                target[key_of(k)] = value
+    return set_scalar_map
+
+
+def _setter(fd: descriptor.FieldDescriptor) -> Setter:
+    name = fd.name
+    if fd.type == _MESSAGE:
+        if _mt(fd).GetOptions().map_entry:
+            return _map_setter(fd)
+        return _message_setter(name, _mt(fd), fd.is_repeated)
+    conv = _scalar(fd)
+    if fd.is_repeated:
+        def set_repeated(msg: Message, v: Any) -> None:
+            if v is None:
+                return
+            if type(v) is not list:
+                raise _Fallback
+            values = v if conv is None else [conv(x) for x in v]
+            getattr(msg, name).extend(x for x in values if x is not None)
+        return set_repeated
+    if conv is None:
+        def set_plain(msg: Message, v: Any) -> None:
+            if v is not None:
+                setattr(msg, name, v)
+        return set_plain
+
+    def set_converted(msg: Message, v: Any) -> None:
+        if v is not None:
+            value = conv(v)
+            if value is not None:
+                setattr(msg, name, value)
+    return set_converted
+
+
+class _Reader:
+    __slots__ = ("setters", "defaults")
+
+    def __init__(self, desc: descriptor.Descriptor) -> None:
+        self.setters: dict[str, Setter] = {}
+        self.defaults: list[tuple[str, str, float]] = []
+        for fd in desc.fields:
+            setter = _setter(fd)
+            self.setters[fd.name] = setter
+            self.setters[fd.json_name] = setter
+            opts = fd.GetOptions()
+            if not fd.is_repeated and opts.HasExtension(extensions_pb2.cl_default_float):
+                self.defaults.append((fd.name, fd.json_name, opts.Extensions[extensions_pb2.cl_default_float]))
+
+
+_READERS: dict[str, _Reader] = {}
+
+
+def _fill(msg: Message, node: Any) -> None:
+    if type(node) is not dict:
+        raise _Fallback
+    desc = msg.DESCRIPTOR
+    reader = _READERS.get(desc.full_name)
+    if reader is None:
+        reader = _READERS[desc.full_name] = _Reader(desc)  # type: ignore[arg-type]
+    setters = reader.setters
+    for key, value in node.items():
+        setter = setters.get(key)
+        if setter is not None:
+            setter(msg, value)
+    for name, json_name, default in reader.defaults:
+        if name not in node and json_name not in node:
+            setattr(msg, name, default)
+
+
 def _fill_defaults(msg: Message, node: Any, infos: dict[str, _Info]) -> None:
     info = infos.get(msg.DESCRIPTOR.full_name)
     if info is None or not isinstance(node, dict):
@@ -164,14 +368,19 @@ def _fill_defaults(msg: Message, node: Any, infos: dict[str, _Info]) -> None:
 def parse_dict(node: Any, msg: M) -> M:
     """Fill ``msg`` from a decoded JSON document (snake_case or lowerCamelCase names).
 
-    Raises ``json_format.ParseError`` for a document that does not fit the message.
+    Unknown fields are ignored; a missing default-float field reads as its default. Raises
+    ``json_format.ParseError`` for a document that does not fit the message.
     """
     if not isinstance(node, dict):
         raise json_format.ParseError(f"expected a JSON object for {msg.DESCRIPTOR.full_name}, got {type(node).__name__}")
-    json_format.ParseDict(node, msg, ignore_unknown_fields=True)
-    infos = _infos(msg.DESCRIPTOR)
-    if infos:
-        _fill_defaults(msg, node, infos)
+    try:
+        _fill(msg, node)
+    except Exception:  # the fast path declines anything unusual; the reference parser decides
+        msg.Clear()
+        json_format.ParseDict(node, msg, ignore_unknown_fields=True)
+        infos = _infos(msg.DESCRIPTOR)
+        if infos:
+            _fill_defaults(msg, node, infos)
     return msg
 
 

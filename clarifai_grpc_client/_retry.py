@@ -99,11 +99,12 @@ class RetryState:
     clock: Callable[[], float] = time.monotonic
     rand: Callable[[], float] = random.random
     attempts: int = 0
+    started: float | None = None
     _start: float = field(init=False)
     _backoffs: Iterator[float] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._start = self.clock()
+        self._start = self.clock() if self.started is None else self.started
         self._backoffs = self.policy.backoffs(self.rand)
 
     def remaining(self) -> float | None:
@@ -196,17 +197,22 @@ def run(
     attempt: Callable[[float | None], Attempted[T]],
     observe: Observe[T] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    first: Attempted[T] | None = None,
 ) -> Attempted[T]:
     """Drive ``attempt`` (given each attempt's timeout) until success or the policy gives up.
 
     ``observe`` sees every attempt with the wait chosen after it (None: it was the last).
+    ``first`` is an attempt already made (``state.attempts`` counts it).
     """
+    result = first
     while True:
-        result = attempt(state.start_attempt())
+        if result is None:
+            result = attempt(state.start_attempt())
         delay = _decide(state, result, observe)
         if delay is None:
             return result
         sleep(delay)
+        result = None
 
 
 async def run_async(
@@ -214,14 +220,18 @@ async def run_async(
     attempt: Callable[[float | None], Awaitable[Attempted[T]]],
     observe: Observe[T] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    first: Attempted[T] | None = None,
 ) -> Attempted[T]:
     """The ``asyncio`` twin of :func:`run`."""
+    result = first
     while True:
-        result = await attempt(state.start_attempt())
+        if result is None:
+            result = await attempt(state.start_attempt())
         delay = _decide(state, result, observe)
         if delay is None:
             return result
         await sleep(delay)
+        result = None
 
 
 def pushback_from_grpc(metadata: object) -> float | None:

@@ -109,3 +109,54 @@ def test_proto_json_proto_round_trip_is_lossless(msg: Message) -> None:
     text = _json_format.to_json(msg)
     back = _json_format.parse_json(text, type(msg)())
     assert back == msg, json.loads(text)
+
+
+def test_common_documents_take_the_fast_path(monkeypatch: Any) -> None:
+    """Responses as the service writes them never need the slow reference parser."""
+    from google.protobuf import json_format
+
+    from clarifai_grpc_client.proto import MultiInputResponse
+
+    doc = {
+        "status": {"code": 10000, "description": "Ok", "req_id": "r"},
+        "inputs": [
+            {
+                "id": f"in-{i}",
+                "created_at": "2024-05-06T07:08:09.123456789Z",
+                "modified_at": "2024-05-06T07:08:09+02:00",
+                "status": {"code": "INPUT_DOWNLOAD_SUCCESS"},
+                "data": {
+                    "image": {"url": "https://x/1.jpg", "base64": "aGVsbG8=", "image_info": {"width": 10}},
+                    "concepts": [{"id": "dog", "value": 1}, {"id": "cat"}],
+                    "metadata": {"a": [1, "b", None, {"c": True}]},
+                    "geo": {"geo_point": {"latitude": 1.5, "longitude": -2}},
+                },
+            }
+            for i in range(3)
+        ],
+    }
+
+    def refuse(*_: Any, **__: Any) -> None:
+        raise AssertionError("fell back to json_format.ParseDict")
+
+    monkeypatch.setattr(json_format, "ParseDict", refuse)
+    resp = _json_format.parse_dict(doc, MultiInputResponse())
+    monkeypatch.undo()
+    reference = MultiInputResponse()
+    json_format.ParseDict(doc, reference, ignore_unknown_fields=True)
+    reference.inputs[0].data.concepts[1].value = 1.0  # the default-float option, which ParseDict does not know
+    for inp in reference.inputs[1:]:
+        inp.data.concepts[1].value = 1.0
+    assert resp == reference
+    assert resp.inputs[0].created_at.nanos == 123456789
+    assert resp.inputs[0].modified_at.ToJsonString() == "2024-05-06T05:08:09Z"
+
+
+def test_odd_documents_fall_back_and_errors_are_worded_by_the_reference_parser() -> None:
+    import pytest
+    from google.protobuf import json_format
+
+    parsed = _json_format.parse_dict({"id": "x", "value": "NaN"}, Concept())
+    assert parsed.value != parsed.value  # NaN read through the fallback
+    with pytest.raises(json_format.ParseError, match="value"):
+        _json_format.parse_dict({"id": "x", "value": {"nested": 1}}, Concept())

@@ -3,7 +3,7 @@
 Pure logic (no I/O). The outcomes follow what the service answers:
 
 - no ``authorization`` entry, or one that is not ``Key <token>`` -> ``CONN_INVALID_REQUEST``
-  ("Empty or malformed authorization header ...");
+  ("Empty or malformed authorization header ..."), sent with HTTP 401 by the gateway;
 - a well-formed key that is not configured -> ``CONN_KEY_NOT_FOUND`` ("API key not found");
 - a key used on another user's resources -> ``CONN_KEY_INVALID`` (see :func:`resolve_user`).
 
@@ -85,6 +85,7 @@ def authenticate(metadata: Iterable[tuple[str, str | bytes]], keys: KeyRing) -> 
             status_code_pb2.CONN_INVALID_REQUEST,
             "Empty or malformed authorization header. Please provide an API key or session token "
             "as the 'authorization: Key <key>' metadata or header.",
+            http_status=401,
         )
     user = keys.lookup(token)
     if user is None:

@@ -82,16 +82,18 @@ class ApiFailure(Exception):
     """Raised by a handler to end its call with a failing status.
 
     ``partial`` is copied into the response before the status is set, e.g. the inputs of a
-    refused batch with a status on each one.
+    refused batch with a status on each one. ``http_status`` overrides the HTTP status the
+    gateway would derive from ``code``.
     """
 
     def __init__(self, code: int, details: str = "", *, description: str | None = None,
-                 partial: Message | None = None) -> None:
+                 partial: Message | None = None, http_status: int | None = None) -> None:
         super().__init__(f"{code_name(code)}: {details}")
         self.code = code
         self.details = details
         self.description = description
         self.partial = partial
+        self.http_status = http_status  # when the code's usual HTTP status is not the right one
 
     def status(self, req_id: str = "") -> status_pb2.Status:
         return make_status(self.code, self.details, description=self.description, req_id=req_id)

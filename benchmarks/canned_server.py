@@ -1,0 +1,96 @@
+"""A V2 server that answers from canned responses, for measuring client overhead alone.
+
+    python benchmarks/canned_server.py GRPC_PORT HTTP_PORT
+
+gRPC and HTTP/JSON (the emulator's gateway, fed by a dispatcher that only looks up the canned
+answer) on 127.0.0.1. PostModelOutputs returns one output with 20 concepts; ListInputs returns
+128 inputs with URLs, concepts, metadata and timestamps, as a real app page would.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from clarifai_grpc_client.emulator.dispatch import Outcome  # noqa: E402
+from clarifai_grpc_client.emulator.faults import FaultKind  # noqa: E402
+from clarifai_grpc_client.emulator.gateway import Gateway  # noqa: E402
+from clarifai_grpc_client.proto import (  # noqa: E402
+    Concept,
+    Data,
+    Image,
+    Input,
+    ListInputsRequest,
+    Model,
+    MultiInputResponse,
+    MultiOutputResponse,
+    Output,
+    PostModelOutputsRequest,
+    V2Servicer,
+    add_V2Servicer_to_server,
+)
+from clarifai_grpc_client.proto.clarifai.api.status import status_code_pb2, status_pb2  # noqa: E402
+
+
+def canned() -> dict[str, Any]:
+    ok = status_pb2.Status(code=status_code_pb2.SUCCESS, description="Ok", req_id="bench-req")
+    concepts = [Concept(id=f"ai_{i:04d}", name=f"concept {i}", value=1.0 - i / 40, app_id="main") for i in range(20)]
+    predict = MultiOutputResponse(status=ok, outputs=[Output(id="out-1", model=Model(id="general"),
+                                                             data=Data(concepts=concepts))])
+    predict.outputs[0].created_at.GetCurrentTime()
+    inputs = []
+    for i in range(128):
+        inp = Input(id=f"input-{i:05d}", data=Data(image=Image(url=f"https://samples.example/{i}.jpg"),
+                                                   concepts=[Concept(id="dog", value=1), Concept(id="cat", value=0)]))
+        inp.data.metadata.update({"source": "bench", "n": i, "tags": ["a", "b"]})
+        inp.created_at.GetCurrentTime()
+        inp.status.code = status_code_pb2.INPUT_DOWNLOAD_SUCCESS
+        inputs.append(inp)
+    return {"PostModelOutputs": predict, "ListInputs": MultiInputResponse(status=ok, inputs=inputs)}
+
+
+RESPONSES = canned()
+
+
+class Servicer(V2Servicer):
+    def PostModelOutputs(self, request: Any, context: Any) -> Any:
+        return RESPONSES["PostModelOutputs"]
+
+    def ListInputs(self, request: Any, context: Any) -> Any:
+        return RESPONSES["ListInputs"]
+
+
+class CannedDispatcher:
+    """The two methods of the emulator's Dispatcher that its gateway uses."""
+
+    def request_class(self, rpc: str) -> type:
+        return {"PostModelOutputs": PostModelOutputsRequest, "ListInputs": ListInputsRequest}[rpc]
+
+    def call(self, rpc: str, request: Any, metadata: Any) -> Outcome:
+        return Outcome(RESPONSES[rpc], 200, FaultKind.NONE, "bench-req")
+
+
+def main() -> None:
+    grpc_port, http_port = int(sys.argv[1]), int(sys.argv[2])
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+    add_V2Servicer_to_server(Servicer(), server)
+    server.add_insecure_port(f"127.0.0.1:{grpc_port}")
+    server.start()
+    gateway = Gateway(CannedDispatcher(), "127.0.0.1", http_port)  # type: ignore[arg-type]
+    gateway.start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done.wait()
+    gateway.stop()
+    server.stop(None)
+
+
+if __name__ == "__main__":
+    main()

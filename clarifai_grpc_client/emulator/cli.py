@@ -1,0 +1,121 @@
+"""``clarifai-grpc serve`` / ``python -m clarifai_grpc_client.emulator``: run the emulator until interrupted.
+
+    python -m clarifai_grpc_client.emulator --db state.sqlite3 --grpc-port 50051 --http-port 8080 \\
+        --key my-key --fault-throttled 0.1 --fault-seed 7 --fail-next PostInputs:2:unavailable
+
+Without ``--key`` a random demo key is generated and printed once at start (keys are never logged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .faults import FaultKind, FaultRule, Faults
+from .server import Emulator
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a rate between 0 and 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds >= 0")
+    return value
+
+
+def _fail_next(text: str) -> tuple[str, int, FaultKind]:
+    parts = text.split(":")
+    try:
+        rpc = parts[0]
+        n = int(parts[1]) if len(parts) > 1 else 1
+        kind = FaultKind(parts[2]) if len(parts) > 2 else FaultKind.UNAVAILABLE
+        if not rpc or n < 0 or kind is FaultKind.NONE or len(parts) > 3:
+            raise ValueError(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected RPC[:N[:unavailable|throttled|dropped]]") from None
+    return rpc, n, kind
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clarifai-grpc serve", description="Run a local Clarifai V2 emulator (gRPC + HTTP/JSON).")
+    p.add_argument("--db", metavar="PATH", help="SQLite file to keep state in (default: a temporary file, deleted at exit)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; others are warned about)")
+    p.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default 0: a free port)")
+    p.add_argument("--http-port", type=int, default=0, help="HTTP/JSON port (default 0: a free port)")
+    p.add_argument("--key", action="append", default=[], metavar="KEY",
+                   help="an API key to accept (repeatable; default: a generated demo key, printed at start)")
+    f = p.add_argument_group("fault injection (shared by gRPC and HTTP)")
+    f.add_argument("--fault-unavailable", type=_rate, default=0.0, metavar="RATE", help="rate of UNAVAILABLE / HTTP 503")
+    f.add_argument("--fault-throttled", type=_rate, default=0.0, metavar="RATE", help="rate of in-body CONN_THROTTLED (HTTP 429)")
+    f.add_argument("--fault-dropped", type=_rate, default=0.0, metavar="RATE",
+                   help="rate of calls whose response is lost after the work is done")
+    f.add_argument("--fault-latency", type=_seconds, default=0.0, metavar="SECONDS", help="latency added to every call")
+    f.add_argument("--fault-rpc", action="append", default=[], metavar="RPC",
+                   help="apply the rates and latency to this RPC only (repeatable; default: every RPC)")
+    f.add_argument("--fault-seed", type=int, default=0, help="seed of the deterministic fault draws")
+    f.add_argument("--fail-next", type=_fail_next, action="append", default=[], metavar="RPC[:N[:KIND]]",
+                   help="fail the next N calls of RPC ('*' for any) with KIND (default unavailable)")
+    p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    return p
+
+
+def faults_from_args(args: argparse.Namespace) -> Faults:
+    rule = FaultRule(unavailable=args.fault_unavailable, throttled=args.fault_throttled, dropped=args.fault_dropped,
+                     latency=args.fault_latency)
+    faults = Faults(None if args.fault_rpc else rule, per_rpc={r: rule for r in args.fault_rpc}, seed=args.fault_seed)
+    for rpc, n, kind in args.fail_next:
+        faults.fail_next(rpc, n, kind)
+    return faults
+
+
+def serve_main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, run the emulator until SIGINT/SIGTERM, stop it cleanly; the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        faults = faults_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    keys = list(args.key)
+    generated = not keys
+    if generated:
+        keys = ["emu-" + secrets.token_hex(16)]
+    emulator = Emulator(db_path=args.db, keys=keys, host=args.host, grpc_port=args.grpc_port, http_port=args.http_port,
+                        faults=faults)
+    try:
+        emulator.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"error: cannot start the emulator: {exc}", file=sys.stderr)
+        return 1
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(f"Clarifai emulator: gRPC {emulator.grpc_target}  HTTP {emulator.http_base}", flush=True)
+        print(f"database: {args.db or 'temporary (deleted at exit)'}", flush=True)
+        if generated:
+            print(f"demo key (use 'authorization: Key <key>'): {keys[0]}", flush=True)
+        while not done.wait(0.5):
+            pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        emulator.stop()
+        print("Clarifai emulator stopped", flush=True)
+    return 0

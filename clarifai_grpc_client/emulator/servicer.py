@@ -1,0 +1,44 @@
+"""The gRPC face of the emulator: a ``V2Servicer`` whose every method goes through the dispatcher.
+
+Every one of the V2 methods is bound on the instance, implemented or not, so no call ever gets
+the generated stub's bare ``UNIMPLEMENTED``: unimplemented RPCs answer, with an OK transport, a
+response whose status is ``NOT_IMPLEMENTED`` and names the RPC, as the service would. Faults
+that lose the answer (``unavailable``, ``dropped``) abort the call with ``UNAVAILABLE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+from google.protobuf.message import Message
+
+from ..proto import V2Servicer
+from .dispatch import V2, Dispatcher
+from .faults import FaultKind
+
+GrpcMethod = Callable[[Message, grpc.ServicerContext], Message]
+
+
+class EmulatorServicer(V2Servicer):
+    """Binds all V2 methods to one :class:`Dispatcher`."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+        for method in V2.methods:
+            setattr(self, method.name, self._bind(method.name))
+
+    def _bind(self, rpc: str) -> GrpcMethod:
+        dispatcher = self._dispatcher
+
+        def call(request: Message, context: grpc.ServicerContext) -> Message:
+            outcome = dispatcher.call(rpc, request, context.invocation_metadata())
+            if outcome.fault is FaultKind.UNAVAILABLE:
+                context.abort(grpc.StatusCode.UNAVAILABLE, f"emulator fault injection: {rpc} unavailable (req_id {outcome.req_id})")
+            if outcome.fault is FaultKind.DROPPED:
+                context.abort(grpc.StatusCode.UNAVAILABLE,
+                              f"emulator fault injection: {rpc} ran but its response was dropped (req_id {outcome.req_id})")
+            return outcome.response
+
+        call.__name__ = rpc
+        return call
