@@ -2,8 +2,9 @@
 
     python benchmarks/canned_server.py GRPC_PORT HTTP_PORT
 
-gRPC and HTTP/JSON (the emulator's gateway, fed by a dispatcher that only looks up the canned
-answer) on 127.0.0.1. PostModelOutputs returns one output with 20 concepts; ListInputs returns
+gRPC and HTTP/JSON on 127.0.0.1; the HTTP side routes with the same transcoding rules as the
+emulator's gateway and answers with bytes encoded once at start, so that what is measured is
+the client. PostModelOutputs returns one output with 20 concepts; ListInputs returns
 128 inputs with URLs, concepts, metadata and timestamps, as a real app page would.
 """
 
@@ -19,9 +20,12 @@ from typing import Any
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from clarifai_grpc_client.emulator.dispatch import Outcome  # noqa: E402
-from clarifai_grpc_client.emulator.faults import FaultKind  # noqa: E402
-from clarifai_grpc_client.emulator.gateway import Gateway  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from clarifai_grpc_client._json_format import to_json  # noqa: E402
+from clarifai_grpc_client._transcoding import Router  # noqa: E402
+from clarifai_grpc_client.proto.clarifai.api import service_pb2  # noqa: E402
 from clarifai_grpc_client.proto import (  # noqa: E402
     Concept,
     Data,
@@ -67,14 +71,30 @@ class Servicer(V2Servicer):
         return RESPONSES["ListInputs"]
 
 
-class CannedDispatcher:
-    """The two methods of the emulator's Dispatcher that its gateway uses."""
+ROUTER = Router.for_service(service_pb2.DESCRIPTOR.services_by_name["V2"])
+BODIES = {rpc: to_json(resp, show_if_empty=True, integer_enums=True) for rpc, resp in RESPONSES.items()}
 
-    def request_class(self, rpc: str) -> type:
-        return {"PostModelOutputs": PostModelOutputsRequest, "ListInputs": ListInputsRequest}[rpc]
 
-    def call(self, rpc: str, request: Any, metadata: Any) -> Outcome:
-        return Outcome(RESPONSES[rpc], 200, FaultKind.NONE, "bench-req")
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        match = ROUTER.match(self.command, urlsplit(self.path).path)
+        body = BODIES.get(match.rule.method.name if match else "", b'{"status":{"code":11101}}')
+        self.send_response(200 if match else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
 
 
 def main() -> None:
@@ -83,12 +103,13 @@ def main() -> None:
     add_V2Servicer_to_server(Servicer(), server)
     server.add_insecure_port(f"127.0.0.1:{grpc_port}")
     server.start()
-    gateway = Gateway(CannedDispatcher(), "127.0.0.1", http_port)  # type: ignore[arg-type]
-    gateway.start()
+    http = ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
+    http.daemon_threads = True
+    threading.Thread(target=http.serve_forever, daemon=True).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     done.wait()
-    gateway.stop()
+    http.shutdown()
     server.stop(None)
 
 

@@ -67,7 +67,8 @@ class CallPolicy:
             return Outcome(status_code=status.code)
         return None
 
-    def _observing(self) -> bool:
+    def observing(self) -> bool:
+        """Whether attempts are reported (observers, or DEBUG logging): then every call takes the full loop."""
         return bool(self.config.observers) or logger.isEnabledFor(logging.DEBUG)
 
     def _state(self, method: str, request: Message, timeout: float | None, started: float | None) -> RetryState:
@@ -75,12 +76,17 @@ class CallPolicy:
 
     def invoke(self, method: str, request: Message, timeout: float | None, attempt: Callable[[float | None], Attempted[T]]) -> Attempted[T]:
         """Run ``attempt`` under the retry policy (``timeout`` already resolved)."""
-        if self._observing():
+        if self.observing():
             return run(self._state(method, request, timeout, None), attempt, self._observer(method))
         started = time.monotonic()
         first = attempt(timeout)
         if first.outcome is None:
             return first
+        return self.resume(method, request, timeout, started, first, attempt)
+
+    def resume(self, method: str, request: Message, timeout: float | None, started: float, first: Attempted[T],
+               attempt: Callable[[float | None], Attempted[T]]) -> Attempted[T]:
+        """Carry on after a first attempt (made at ``started``) that did not succeed."""
         state = self._state(method, request, timeout, started)
         state.attempts = 1
         return run(state, attempt, first=first)
@@ -89,12 +95,17 @@ class CallPolicy:
         self, method: str, request: Message, timeout: float | None, attempt: Callable[[float | None], Awaitable[Attempted[T]]]
     ) -> Attempted[T]:
         """The ``asyncio`` twin of :meth:`invoke`."""
-        if self._observing():
+        if self.observing():
             return await run_async(self._state(method, request, timeout, None), attempt, self._observer(method))
         started = time.monotonic()
         first = await attempt(timeout)
         if first.outcome is None:
             return first
+        return await self.aresume(method, request, timeout, started, first, attempt)
+
+    async def aresume(self, method: str, request: Message, timeout: float | None, started: float, first: Attempted[T],
+                      attempt: Callable[[float | None], Awaitable[Attempted[T]]]) -> Attempted[T]:
+        """The ``asyncio`` twin of :meth:`resume`."""
         state = self._state(method, request, timeout, started)
         state.attempts = 1
         return await run_async(state, attempt, first=first)

@@ -84,7 +84,22 @@ class _UnaryUnary:
             return Attempted(value=value, outcome=policy.outcome(response), duration=time.perf_counter() - started,
                              response=response)
 
-        return policy.invoke(self._method, request, policy.timeout(timeout), attempt).unwrap()
+        deadline = policy.timeout(timeout)
+        if policy.observing():
+            return policy.invoke(self._method, request, deadline, attempt).unwrap()
+        # The common case inline: one attempt, no result object on success.
+        started = time.monotonic()
+        try:
+            value = call(request, timeout=deadline, metadata=md, **kwargs)
+        except grpc.RpcError as err:
+            first: Attempted[Any] = Attempted(error=err, outcome=rpc_error_outcome(err))
+        else:
+            response = value[0] if with_call else value
+            outcome = policy.outcome(response)
+            if outcome is None:
+                return value
+            first = Attempted(value=value, outcome=outcome, response=response)
+        return policy.resume(self._method, request, deadline, started, first, attempt).unwrap()
 
     def __call__(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
         return self._invoke(request, timeout, metadata, kwargs, False)
@@ -183,7 +198,21 @@ class _AsyncUnaryUnary:
             return Attempted(value=response, outcome=policy.outcome(response), duration=time.perf_counter() - started,
                              response=response)
 
-        return (await policy.ainvoke(self._method, request, policy.timeout(timeout), attempt)).unwrap()
+        deadline = policy.timeout(timeout)
+        if policy.observing():
+            return (await policy.ainvoke(self._method, request, deadline, attempt)).unwrap()
+        # The common case inline: one attempt, no extra coroutine or result object on success.
+        started = time.monotonic()
+        try:
+            response = await raw(request, timeout=deadline, metadata=md, **kwargs)
+        except grpc.RpcError as err:
+            first: Attempted[Any] = Attempted(error=err, outcome=rpc_error_outcome(err))
+        else:
+            outcome = policy.outcome(response)
+            if outcome is None:
+                return response
+            first = Attempted(value=response, outcome=outcome, response=response)
+        return (await policy.aresume(self._method, request, deadline, started, first, attempt)).unwrap()
 
     def __call__(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
         return self._invoke(request, timeout, metadata, kwargs)

@@ -101,13 +101,13 @@ def _children(fd: descriptor.FieldDescriptor, value: Any, node: Any) -> list[tup
     return [(value, node)] if isinstance(node, dict) else []
 
 
-def _zero(fd: descriptor.FieldDescriptor, msg: Message) -> Any:
+def _zero(fd: descriptor.FieldDescriptor, msg: Message, integer_enums: bool) -> Any:
     if fd.is_repeated:
         return {} if fd.type == _MESSAGE and _mt(fd).GetOptions().map_entry else []
     if fd.type == _MESSAGE:
         return {}
     if fd.enum_type is not None:
-        return _et(fd).values_by_number[0].name if 0 in _et(fd).values_by_number else 0
+        return _et(fd).values_by_number[0].name if 0 in _et(fd).values_by_number and not integer_enums else 0
     value = getattr(msg, fd.name)
     if isinstance(value, bytes):
         return ""
@@ -118,7 +118,7 @@ def _zero(fd: descriptor.FieldDescriptor, msg: Message) -> Any:
     return value
 
 
-def _decorate(msg: Message, node: dict[str, Any], infos: dict[str, _Info], show_if_empty: bool) -> None:
+def _decorate(msg: Message, node: dict[str, Any], infos: dict[str, _Info], show_if_empty: bool, integer_enums: bool) -> None:
     info = infos.get(msg.DESCRIPTOR.full_name)
     if info is None:
         return
@@ -128,28 +128,32 @@ def _decorate(msg: Message, node: dict[str, Any], infos: dict[str, _Info], show_
     if show_if_empty:
         for fd in info.show:
             if fd.name not in node and (fd.containing_oneof is None or msg.WhichOneof(fd.containing_oneof.name) is None):
-                node[fd.name] = _zero(fd, msg)
+                node[fd.name] = _zero(fd, msg, integer_enums)
     for fd in info.children:
         if fd.name in node:
             for sub, subnode in _children(fd, getattr(msg, fd.name), node[fd.name]):
-                _decorate(sub, subnode, infos, show_if_empty)
+                _decorate(sub, subnode, infos, show_if_empty, integer_enums)
 
 
-def to_dict(msg: Message, *, show_if_empty: bool = False) -> dict[str, Any]:
+def to_dict(msg: Message, *, show_if_empty: bool = False, integer_enums: bool = False) -> dict[str, Any]:
     """``msg`` as a JSON-ready dict with snake_case names; default-float fields always present.
 
-    ``show_if_empty`` also writes zero values of fields marked show-if-empty, as the
-    service does in its responses.
+    ``show_if_empty`` also writes zero values of fields marked show-if-empty, and
+    ``integer_enums`` writes enums as numbers (``"code": 10000``), as the service does in its
+    responses.
     """
-    node: dict[str, Any] = json_format.MessageToDict(msg, preserving_proto_field_name=True)
+    node: dict[str, Any] = json_format.MessageToDict(
+        msg, preserving_proto_field_name=True, use_integers_for_enums=integer_enums
+    )
     infos = _infos(msg.DESCRIPTOR)
     if infos:
-        _decorate(msg, node, infos, show_if_empty)
+        _decorate(msg, node, infos, show_if_empty, integer_enums)
     return node
 
 
-def to_json(msg: Message, *, show_if_empty: bool = False) -> bytes:
-    return json.dumps(to_dict(msg, show_if_empty=show_if_empty), separators=(",", ":")).encode()
+def to_json(msg: Message, *, show_if_empty: bool = False, integer_enums: bool = False) -> bytes:
+    node = to_dict(msg, show_if_empty=show_if_empty, integer_enums=integer_enums)
+    return json.dumps(node, separators=(",", ":")).encode()
 
 
 # --- reading ---------------------------------------------------------------------------

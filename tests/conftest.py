@@ -165,7 +165,7 @@ def _gateway(script: Script) -> ThreadingHTTPServer:
             elif isinstance(result, Abort):
                 self._send(result.http_status, b"<html>upstream error</html>", "text/html", dict(result.trailers))
             else:
-                self._send(http_status_for_code(result.status.code), _json_format.to_json(result, show_if_empty=True))
+                self._send(http_status_for_code(result.status.code), _json_format.to_json(result, show_if_empty=True, integer_enums=True))
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 

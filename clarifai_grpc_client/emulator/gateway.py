@@ -104,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length)
 
     def _send(self, http_status: int, message: Message, req_id: str, extra: dict[str, str] | None = None) -> None:
-        body = _json_format.to_json(message, show_if_empty=True)
+        body = _json_format.to_json(message, show_if_empty=True, integer_enums=True)
         self.send_response(http_status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
