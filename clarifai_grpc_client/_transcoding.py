@@ -59,6 +59,8 @@ _SCALAR_WKT = {
     "google.protobuf.BytesValue",
 }
 DEFAULT_USER_ID = "me"
+# What grpc-gateway (Go's strconv.ParseBool) accepts for a bool query parameter.
+_BOOL_TEXT = {t: True for t in ("1", "t", "T", "true", "TRUE", "True")} | {f: False for f in ("0", "f", "F", "false", "FALSE", "False")}
 _TYPE_NAMES = {_FD.TYPE_BOOL: "bool", _FD.TYPE_FLOAT: "float", _FD.TYPE_DOUBLE: "double", _FD.TYPE_ENUM: "enum value",
                _FD.TYPE_BYTES: "base64 bytes", _FD.TYPE_STRING: "string"}
 _USER_VAR, _APP_VAR = "user_app_id.user_id", "user_app_id.app_id"
@@ -292,9 +294,9 @@ def _set_scalar(msg: Message, fd: descriptor.FieldDescriptor, text: str, append:
             ev = _et(fd).values_by_name.get(text)
             value: Any = ev.number if ev is not None else int(text)
         elif fd.type == _FD.TYPE_BOOL:
-            if text not in ("true", "false", "1", "0"):
+            if text not in _BOOL_TEXT:
                 raise ValueError(text)
-            value = text in ("true", "1")
+            value = _BOOL_TEXT[text]
         elif fd.type == _FD.TYPE_BYTES:
             value = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None)
         elif fd.type in (_FD.TYPE_FLOAT, _FD.TYPE_DOUBLE):
