@@ -51,3 +51,10 @@ def test_user_snippet_type_checks_strictly(tmp_path: Path) -> None:
         env={**os.environ, "MYPYPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_package_passes_mypy_strict() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental"], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
