@@ -47,22 +47,6 @@ def _credentials(config: ChannelConfig) -> grpc.ChannelCredentials | None:
     return grpc.ssl_channel_credentials(root_certificates=config.root_certificates)
 
 
-class _Completed:
-    """The ``call`` half of ``with_call`` when the policy answered without a grpc call object."""
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.OK
-
-    def details(self) -> str:
-        return ""
-
-    def initial_metadata(self) -> tuple[()]:
-        return ()
-
-    def trailing_metadata(self) -> tuple[()]:
-        return ()
-
-
 class _UnaryUnary:
     __slots__ = ("_raw", "_method", "_policy", "_channel")
 

@@ -29,13 +29,13 @@ _FD = descriptor.FieldDescriptor
 _MESSAGE = descriptor.FieldDescriptor.TYPE_MESSAGE
 
 
-def _mt(fd: descriptor.FieldDescriptor) -> descriptor.Descriptor:
+def message_type(fd: descriptor.FieldDescriptor) -> descriptor.Descriptor:
     """The message type of a message field (typed as optional by the stubs)."""
     assert fd.message_type is not None
     return fd.message_type
 
 
-def _et(fd: descriptor.FieldDescriptor) -> descriptor.EnumDescriptor:
+def enum_type(fd: descriptor.FieldDescriptor) -> descriptor.EnumDescriptor:
     assert fd.enum_type is not None
     return fd.enum_type
 
@@ -72,7 +72,7 @@ def _infos(root: descriptor.Descriptor) -> dict[str, _Info]:
         if d.full_name in seen:
             continue
         seen[d.full_name] = d
-        stack.extend(_mt(fd) for fd in d.fields if fd.type == _MESSAGE)
+        stack.extend(message_type(fd) for fd in d.fields if fd.type == _MESSAGE)
     infos = {name: _own(d) for name, d in seen.items()}
     relevant = {name for name, i in infos.items() if i.defaults or i.show}
     changed = True
@@ -80,19 +80,19 @@ def _infos(root: descriptor.Descriptor) -> dict[str, _Info]:
         changed = False
         for name, d in seen.items():
             if name not in relevant and any(
-                fd.type == _MESSAGE and _mt(fd).full_name in relevant for fd in d.fields
+                fd.type == _MESSAGE and message_type(fd).full_name in relevant for fd in d.fields
             ):
                 relevant.add(name)
                 changed = True
     for name, d in seen.items():
-        infos[name].children = [fd for fd in d.fields if fd.type == _MESSAGE and _mt(fd).full_name in relevant]
+        infos[name].children = [fd for fd in d.fields if fd.type == _MESSAGE and message_type(fd).full_name in relevant]
     return {name: infos[name] for name in relevant}
 
 
 def _children(fd: descriptor.FieldDescriptor, value: Any, node: Any) -> list[tuple[Message, Any]]:
     """Pairs of (sub-message, its JSON node) below one field, for maps, lists and singles."""
-    if _mt(fd).GetOptions().map_entry:
-        vfd = _mt(fd).fields_by_name["value"]
+    if message_type(fd).GetOptions().map_entry:
+        vfd = message_type(fd).fields_by_name["value"]
         if vfd.type != _MESSAGE or not isinstance(node, dict):
             return []
         return [(value[k], node[str(k)]) for k in value if str(k) in node]
@@ -103,11 +103,11 @@ def _children(fd: descriptor.FieldDescriptor, value: Any, node: Any) -> list[tup
 
 def _zero(fd: descriptor.FieldDescriptor, msg: Message, integer_enums: bool) -> Any:
     if fd.is_repeated:
-        return {} if fd.type == _MESSAGE and _mt(fd).GetOptions().map_entry else []
+        return {} if fd.type == _MESSAGE and message_type(fd).GetOptions().map_entry else []
     if fd.type == _MESSAGE:
         return {}
     if fd.enum_type is not None:
-        return _et(fd).values_by_number[0].name if 0 in _et(fd).values_by_number and not integer_enums else 0
+        return enum_type(fd).values_by_number[0].name if 0 in enum_type(fd).values_by_number and not integer_enums else 0
     value = getattr(msg, fd.name)
     if isinstance(value, bytes):
         return ""
@@ -200,7 +200,7 @@ def _set_timestamp(ts: Any, text: Any) -> None:
 def _scalar(fd: descriptor.FieldDescriptor) -> Callable[[Any], Any] | None:
     """A converter from a JSON value to the field's Python value (None: use it as it is)."""
     if fd.type == _FD.TYPE_ENUM:
-        numbers = {v.name: v.number for v in _et(fd).values}
+        numbers = {v.name: v.number for v in enum_type(fd).values}
         return lambda v: numbers.get(v) if isinstance(v, str) else v
     if fd.type in _INT64:
         return lambda v: int(v) if isinstance(v, str) else v
@@ -257,7 +257,7 @@ def _message_setter(name: str, mt: descriptor.Descriptor, repeated: bool) -> Set
 
 def _map_setter(fd: descriptor.FieldDescriptor) -> Setter:
     name = fd.name
-    kfd, vfd = _mt(fd).fields_by_name["key"], _mt(fd).fields_by_name["value"]
+    kfd, vfd = message_type(fd).fields_by_name["key"], message_type(fd).fields_by_name["value"]
     key_of: Callable[[str], Any] = {
         _FD.TYPE_BOOL: lambda k: {"true": True, "false": False}[k],
         _FD.TYPE_STRING: lambda k: k,
@@ -270,7 +270,7 @@ def _map_setter(fd: descriptor.FieldDescriptor) -> Setter:
                 raise _Fallback
             target = getattr(msg, name)
             for k, item in v.items():
-                if _mt(vfd).full_name.startswith("google.protobuf."):
+                if message_type(vfd).full_name.startswith("google.protobuf."):
                     json_format.ParseDict(item, target[key_of(k)], ignore_unknown_fields=True)
                 else:
                     _fill(target[key_of(k)], item)
@@ -293,9 +293,9 @@ def _map_setter(fd: descriptor.FieldDescriptor) -> Setter:
 def _setter(fd: descriptor.FieldDescriptor) -> Setter:
     name = fd.name
     if fd.type == _MESSAGE:
-        if _mt(fd).GetOptions().map_entry:
+        if message_type(fd).GetOptions().map_entry:
             return _map_setter(fd)
-        return _message_setter(name, _mt(fd), fd.is_repeated)
+        return _message_setter(name, message_type(fd), fd.is_repeated)
     conv = _scalar(fd)
     if fd.is_repeated:
         def set_repeated(msg: Message, v: Any) -> None:

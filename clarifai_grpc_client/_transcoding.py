@@ -29,21 +29,12 @@ from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 
 from . import _json_format
+from ._json_format import enum_type, message_type
 from ._errors import TranscodingError
 
 _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 _FD = descriptor.FieldDescriptor
 
-
-def _mt(fd: descriptor.FieldDescriptor) -> descriptor.Descriptor:
-    """The message type of a message field (typed as optional by the stubs)."""
-    assert fd.message_type is not None
-    return fd.message_type
-
-
-def _et(fd: descriptor.FieldDescriptor) -> descriptor.EnumDescriptor:
-    assert fd.enum_type is not None
-    return fd.enum_type
 _SCALAR_WKT = {
     "google.protobuf.Timestamp",
     "google.protobuf.Duration",
@@ -227,7 +218,7 @@ def _drop(node: dict[str, Any], dotted: str) -> None:
 
 def _scalar_text(fd: descriptor.FieldDescriptor, value: Any) -> str:
     if fd.type == _FD.TYPE_ENUM:
-        ev = _et(fd).values_by_number.get(value)
+        ev = enum_type(fd).values_by_number.get(value)
         return ev.name if ev is not None else str(value)
     if fd.type == _FD.TYPE_BOOL:
         return "true" if value else "false"
@@ -248,16 +239,16 @@ def query_params(msg: Message, exclude: Iterable[str] = (), prefix: str = "") ->
         if name in excluded:
             continue
         if fd.type == _FD.TYPE_MESSAGE:
-            if _mt(fd).GetOptions().map_entry or fd.is_repeated:
+            if message_type(fd).GetOptions().map_entry or fd.is_repeated:
                 raise TranscodingError(
                     f"{msg.DESCRIPTOR.full_name}.{fd.name} is a repeated message or map field and cannot be sent "
                     "as a query parameter of a request without a body"
                 )
-            if _mt(fd).full_name in _SCALAR_WKT:
+            if message_type(fd).full_name in _SCALAR_WKT:
                 out.append((name, str(json_format.MessageToDict(value))))
-            elif _mt(fd).full_name.startswith("google.protobuf."):
+            elif message_type(fd).full_name.startswith("google.protobuf."):
                 raise TranscodingError(
-                    f"{msg.DESCRIPTOR.full_name}.{fd.name} ({_mt(fd).full_name}) cannot be sent as a query parameter"
+                    f"{msg.DESCRIPTOR.full_name}.{fd.name} ({message_type(fd).full_name}) cannot be sent as a query parameter"
                 )
             else:
                 out += query_params(value, excluded, name + ".")
@@ -291,7 +282,7 @@ def encode_request(rule: MethodRule, msg: Message) -> HttpRequest:
 def _set_scalar(msg: Message, fd: descriptor.FieldDescriptor, text: str, append: bool) -> None:
     try:
         if fd.type == _FD.TYPE_ENUM:
-            ev = _et(fd).values_by_name.get(text)
+            ev = enum_type(fd).values_by_name.get(text)
             value: Any = ev.number if ev is not None else int(text)
         elif fd.type == _FD.TYPE_BOOL:
             if text not in _BOOL_TEXT:
@@ -326,7 +317,7 @@ def set_field(msg: Message, dotted: str, text: str) -> None:
         if fd.type == _FD.TYPE_MESSAGE:
             if fd.is_repeated:
                 raise TranscodingError(f"parameter {dotted!r} names a repeated message field")
-            if _mt(fd).full_name in _SCALAR_WKT and last:
+            if message_type(fd).full_name in _SCALAR_WKT and last:
                 try:
                     json_format.Parse(json.dumps(text), getattr(target, fd.name))
                 except json_format.ParseError as exc:
