@@ -192,7 +192,7 @@ class _Recorder:
         with self.lock:
             self.report.requests += 1
             self.report.succeeded += [i.id for i in batch]
-        self._tick()
+            self._tick()
 
     def mixed(self, batch: list[Input], response: Any) -> None:
         statuses = {i.id: i.status for i in getattr(response, "inputs", [])}
@@ -204,7 +204,15 @@ class _Recorder:
                     self.report.failed[inp.id] = ItemFailure(inp.id, st.code, st.description)
                 else:
                     self.report.succeeded.append(inp.id)
-        self._tick()
+            self._tick()
+
+    def refused(self, batch: list[Input], existing: set[str], err: ApiError, again: bool) -> list[Input]:
+        """A batch refused for known ids: those are already present. The service refuses such a batch
+        as a whole, so the inputs it did not store are returned to be sent once more (when ``again``)
+        instead of being reported as duplicates they are not."""
+        missing = [inp for inp in batch if inp.id not in existing] if again else []
+        self.present([inp for inp in batch if inp.id in existing] if missing else batch, existing, err)
+        return missing
 
     def present(self, batch: list[Input], existing: set[str], err: ApiError) -> None:
         with self.lock:
@@ -214,16 +222,18 @@ class _Recorder:
                     self.report.already_present.append(inp.id)
                 else:
                     self.report.failed[inp.id] = ItemFailure(inp.id, err.status_code, err.description)
-        self._tick()
+            self._tick()
 
     def failure(self, batch: list[Input], err: ApiError) -> None:
         with self.lock:
             self.report.requests += 1
             for inp in batch:
                 self.report.failed[inp.id] = ItemFailure(inp.id, err.status_code or 0, str(err))
-        self._tick()
+            self._tick()
 
     def _tick(self) -> None:
+        # Called with the lock held: callbacks never overlap, and each sees the report as it is then
+        # (so the counts a callback sees only grow, and the last callback sees the final report).
         if self.progress is not None:
             self.progress(self.report)
 
@@ -256,14 +266,20 @@ def upload(
         raise InputLimitError(f"concurrency must be at least 1, got {concurrency}")
     recorder = _Recorder(UploadReport(), progress)
 
-    def send(batch: list[Input]) -> None:
+    def send(batch: list[Input], again: bool = True) -> None:
         try:
             recorder.success(batch, call("PostInputs", _request(batch, user_app_id)))
         except MixedStatus as err:
             recorder.mixed(batch, err.response)
         except AlreadyExists as err:
-            found = call("ListInputs", _ids_request(batch, user_app_id))
-            recorder.present(batch, {i.id for i in found.inputs}, err)
+            try:
+                found = call("ListInputs", _ids_request(batch, user_app_id))
+            except ApiError as lookup:
+                recorder.failure(batch, lookup)
+                return
+            missing = recorder.refused(batch, {i.id for i in found.inputs}, err, again)
+            if missing:
+                send(missing, again=False)
         except ApiError as err:
             recorder.failure(batch, err)
 
@@ -297,16 +313,26 @@ async def aupload(
     recorder = _Recorder(UploadReport(), progress)
     gate = asyncio.Semaphore(concurrency)
 
-    async def send(batch: list[Input]) -> None:
+    async def post(batch: list[Input], again: bool = True) -> None:
         try:
             recorder.success(batch, await call("PostInputs", _request(batch, user_app_id)))
         except MixedStatus as err:
             recorder.mixed(batch, err.response)
         except AlreadyExists as err:
-            found = await call("ListInputs", _ids_request(batch, user_app_id))
-            recorder.present(batch, {i.id for i in found.inputs}, err)
+            try:
+                found = await call("ListInputs", _ids_request(batch, user_app_id))
+            except ApiError as lookup:
+                recorder.failure(batch, lookup)
+                return
+            missing = recorder.refused(batch, {i.id for i in found.inputs}, err, again)
+            if missing:
+                await post(missing, again=False)
         except ApiError as err:
             recorder.failure(batch, err)
+
+    async def send(batch: list[Input]) -> None:
+        try:
+            await post(batch)
         finally:
             gate.release()
 

@@ -179,7 +179,10 @@ def cmd_call(args: argparse.Namespace, out: TextIO) -> int:
     if text == "-":
         text = sys.stdin.read()
     elif text.startswith("@"):
-        text = Path(text[1:]).read_text()
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {text[1:]}: {exc.strerror}") from None
     request = message_factory.GetMessageClass(method.input_type)()
     try:
         _json_format.parse_json(text or "{}", request)
@@ -189,12 +192,6 @@ def cmd_call(args: argparse.Namespace, out: TextIO) -> int:
         response = client.call(args.rpc, request)
     _print_json(_json_format.to_dict(response), out)
     return EXIT_OK
-
-
-def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    from .emulator.cli import serve_main
-
-    return int(serve_main(args.rest) or 0)
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -216,9 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--timeout", type=float, default=60.0, help="seconds per call, retries included")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the local V2 emulator (see 'serve --help')", add_help=False)
-    serve.add_argument("rest", nargs=argparse.REMAINDER)
-    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("serve", help="run the local V2 emulator (see 'serve --help')", add_help=False)
 
     demo = sub.add_parser("demo", parents=[common], help="a short tour against an in-process emulator (or --base)")
     demo.set_defaults(func=cmd_demo)
@@ -265,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:  # the emulator parses its own flags (and --help)
+        from .emulator.cli import serve_main
+
+        return int(serve_main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args, out))
