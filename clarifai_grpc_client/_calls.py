@@ -121,8 +121,11 @@ class CallPolicy:
         outcome, response = result.outcome, result.response
         status = getattr(getattr(response, "status", None), "code", None)
         grpc_code = outcome.grpc_code.name if outcome is not None and outcome.grpc_code is not None else ""
-        if outcome is not None and outcome.http_status and not grpc_code:
-            grpc_code = f"HTTP {outcome.http_status}"
+        if outcome is not None and not grpc_code:
+            if outcome.http_status:
+                grpc_code = f"HTTP {outcome.http_status}"
+            elif outcome.connection_failed:
+                grpc_code = "UNAVAILABLE"
         if status:
             status_name = code_name(status)
         elif outcome is not None and outcome.status_code:

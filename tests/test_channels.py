@@ -259,3 +259,12 @@ async def test_async_calls_run_concurrently_on_one_channel(scripted: ScriptedSer
         results = await asyncio.gather(*(client.PostModelOutputs(predict_request()) for _ in range(16)))
     assert all(r.status.code == status_code_pb2.SUCCESS for r in results)
     assert len(scripted.script.calls("PostModelOutputs")) == 16
+
+
+def test_observer_reports_a_refused_connection_as_unavailable(transport: str) -> None:
+    events = []
+    base = "grpc://127.0.0.1:9" if transport == "grpc" else "http://127.0.0.1:9"
+    with Client(transport, base, pat=SECRET, environ={}, retry=FAST.replace(max_attempts=2), observers=[events.append]) as client:  # type: ignore[arg-type]
+        with pytest.raises(ServiceUnavailable):
+            client.GetInput(GetInputRequest(input_id="x"))
+    assert [e.grpc_code for e in events] == ["UNAVAILABLE", "UNAVAILABLE"]

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS inputs (
     UNIQUE (app, id));
 CREATE INDEX IF NOT EXISTS inputs_by_status ON inputs (app, status, seq);
 CREATE INDEX IF NOT EXISTS inputs_by_id ON inputs (app, id);
+CREATE INDEX IF NOT EXISTS inputs_by_seq ON inputs (app, seq);
 CREATE TABLE IF NOT EXISTS input_tombstones (
     app TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (app, id));
 CREATE TABLE IF NOT EXISTS input_concepts (
