@@ -29,13 +29,11 @@ from benchmarks._common import KEY, canned_process, summary  # noqa: E402
 from clarifai_grpc_client import Client, build_config, create_aio_grpc_channel  # noqa: E402
 from clarifai_grpc_client._json_format import to_json  # noqa: E402
 from clarifai_grpc_client.proto import (  # noqa: E402
-    Concept,
     Data,
     Image,
     Input,
     ListInputsRequest,
     PostModelOutputsRequest,
-    Text,
     UserAppIDSet,
     V2Stub,
 )

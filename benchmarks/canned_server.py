@@ -31,12 +31,10 @@ from clarifai_grpc_client.proto import (  # noqa: E402
     Data,
     Image,
     Input,
-    ListInputsRequest,
     Model,
     MultiInputResponse,
     MultiOutputResponse,
     Output,
-    PostModelOutputsRequest,
     V2Servicer,
     add_V2Servicer_to_server,
 )

@@ -20,7 +20,6 @@ from .proto import (
     Input,
     Model,
     ModelVersion,
-    PostInputsRequest,
     PostModelOutputsRequest,
     PostWorkflowResultsRequest,
     PostWorkflowsRequest,
