@@ -25,8 +25,8 @@ Where it differs from the service:
   ``emulator-user``), with every scope. No authorization entry -> ``CONN_INVALID_REQUEST``
   (HTTP 401), unknown key -> ``CONN_KEY_NOT_FOUND`` (401), another user's app ->
   ``CONN_KEY_INVALID`` (401), unknown app -> ``CONN_DOES_NOT_EXIST`` (404).
-- JSON answers name enum values (``"code": "SUCCESS"``; 30000 is written ``INPUT_SUCCESS``, an
-  alias of ``INPUT_DOWNLOAD_SUCCESS``) where the service writes status codes as numbers.
+- JSON answers write enum values as numbers (``"code": 10000``), as the service does; requests
+  may use either names or numbers.
 - Inputs are processed at once and URLs are never fetched; base64 media is stored and returned
   as sent (no hosted URLs). Concepts on inputs count as labels for search but do not appear as
   separate annotation objects.
