@@ -12,12 +12,17 @@ What each language uses:
 
   cpp   generator: a full protoc ($PROTOC, else ``protoc`` on PATH). grpcio-tools' bundled protoc
         only carries the Python generators, so it cannot write C++ or Java.
-        check: ``g++ -fsyntax-only`` of every ``.pb.cc``, against protobuf C++ headers of the same
-        release as that protoc (Debian: protobuf-compiler + libprotobuf-dev).
+        service stubs: ``grpc_cpp_plugin`` ($GRPC_CPP_PLUGIN, else on PATH; Debian:
+        protobuf-compiler-grpc). check: ``g++ -fsyntax-only`` of every ``.pb.cc`` and
+        ``.grpc.pb.cc``, against protobuf C++ headers of the same release as that protoc and the
+        gRPC C++ headers (Debian: protobuf-compiler, libprotobuf-dev, libgrpc++-dev).
   java  generator: the same full protoc. check: ``javac`` against a protobuf-java jar of the matching
         version (or a newer one of the same major), looked up in $PROTOBUF_JAVA_JAR, Debian's
         /usr/share/maven-repo (libprotobuf-java) and ~/.m2; failing those, ``mvn dependency:get`` is
-        tried once. Messages only: no gRPC stubs.
+        tried once. service stubs: ``protoc-gen-grpc-java`` ($GRPC_JAVA_PLUGIN, else
+        ``grpc_java_plugin`` or ``protoc-gen-grpc-java`` on PATH; Debian:
+        protobuf-compiler-grpc-java-plugin), compiled against the gRPC Java jars in $GRPC_JAVA_JARS
+        or /usr/share/java (Debian: libgrpc-java, which brings guava and the annotation jars).
   go    generator: ``protoc-gen-go`` (and ``protoc-gen-go-grpc`` for the V2 service, when present) on
         PATH, driven by grpcio-tools' protoc; output laid out as the Go module
         github.com/clarifai-grpc-client/clarifai-grpc-client/gen/go (see the protos' go_package).
@@ -28,7 +33,8 @@ What each language uses:
         typescript are installed from npm, at the versions pinned below, into
         .cache/protos-toolchains/node (gitignored). check: ``tsc --noEmit`` in strict mode.
 
-Generated C++, Java and TypeScript include the googleapis files our protos import
+Every language also gets the V2 service's client and server stubs, and each check confirms
+that the stubs hold one method per RPC of the service. Generated C++, Java and TypeScript include the googleapis files our protos import
 (google/api/annotations.proto, google/api/http.proto); the protobuf runtimes ship the
 well-known types. Exit status: 1 if a generation or a check failed (or, with --require, a
 language was skipped), else 0.
@@ -170,6 +176,50 @@ def _which(name: str, hint: str) -> str:
     return found
 
 
+GRPC_PLUGINS = {
+    "cpp": ("GRPC_CPP_PLUGIN", ("grpc_cpp_plugin",), "Debian: apt-get install protobuf-compiler-grpc"),
+    "java": (
+        "GRPC_JAVA_PLUGIN",
+        ("grpc_java_plugin", "protoc-gen-grpc-java"),
+        "Debian: apt-get install protobuf-compiler-grpc-java-plugin",
+    ),
+}
+
+
+def grpc_plugin(lang: str) -> str:
+    """The protoc plugin that writes ``lang``'s gRPC service stubs."""
+    env, names, hint = GRPC_PLUGINS[lang]
+    explicit = os.environ.get(env)
+    if explicit:
+        if not (Path(explicit).is_file() and os.access(explicit, os.X_OK)):
+            raise Skip(f"${env} is {explicit!r}, which is not an executable file")
+        return explicit
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise Skip(f"no gRPC {lang} plugin (${env}, or {' / '.join(names)} on PATH; {hint})")
+
+
+def service_rpcs(protos: Path) -> list[str]:
+    """The RPC names of the V2 service, from the compiled protos."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fds_path = Path(tmp) / "fds.binpb"
+        _bundled_generate(protos, [f"--descriptor_set_out={fds_path}"], ["clarifai/api/service.proto"])
+        fds = descriptor_pb2.FileDescriptorSet.FromString(fds_path.read_bytes())
+    return [m.name for f in fds.file for s in f.service for m in s.method]
+
+
+def _require_stub_methods(stub: Path, pattern: str, rpcs: list[str]) -> None:
+    """Fail unless the generated ``stub`` names every RPC (``pattern`` holds ``{}`` for the name)."""
+    if not stub.is_file():
+        raise Failed(f"no service stub {stub.name} was generated")
+    text = stub.read_text()
+    absent = [r for r in rpcs if pattern.format(r) not in text]
+    if absent or not rpcs:
+        raise Failed(f"{stub.name} lacks {len(absent)} of {len(rpcs)} RPCs: {', '.join(absent[:5])} ...")
+
+
 def _inputs(protos: Path) -> tuple[list[str], list[str]]:
     """Our files, and the files outside google/protobuf that they import (the googleapis ones)."""
     ours = sorted(p.relative_to(protos).as_posix() for p in protos.rglob("*.proto"))
@@ -210,17 +260,20 @@ def generate(lang: str, protos: Path, out: Path) -> str:
     ours, extra = _inputs(protos)
     if lang in ("cpp", "java"):
         exe, version = full_protoc()
-        _full_generate(exe, protos, [f"--{lang}_out={out}"], ours + extra)
-        tool = f"protoc {_dotted(version)}"
+        plugin = grpc_plugin(lang)
+        name = "grpc" if lang == "cpp" else "grpc-java"
+        stubs = [f"--plugin=protoc-gen-{name}={plugin}", f"--{name}_out={out}"]
+        _full_generate(exe, protos, [f"--{lang}_out={out}", *stubs], ours + extra)
+        tool = f"protoc {_dotted(version)} and {Path(plugin).name}"
     elif lang == "go":
         go_plugin = _which("protoc-gen-go", "Debian: apt-get install protoc-gen-go")
         args = [f"--plugin=protoc-gen-go={go_plugin}", f"--go_out={out}", f"--go_opt=module={GO_MODULE}"]
         tool = f"protoc-gen-go ({_run([go_plugin, '--version'])})"
-        grpc_plugin = shutil.which("protoc-gen-go-grpc")
-        if grpc_plugin:
-            args += [f"--plugin=protoc-gen-go-grpc={grpc_plugin}", f"--go-grpc_out={out}"]
+        go_grpc = shutil.which("protoc-gen-go-grpc")
+        if go_grpc:
+            args += [f"--plugin=protoc-gen-go-grpc={go_grpc}", f"--go-grpc_out={out}"]
             args += [f"--go-grpc_opt=module={GO_MODULE}"]
-            tool += f" and protoc-gen-go-grpc ({_run([grpc_plugin, '--version'])})"
+            tool += f" and protoc-gen-go-grpc ({_run([go_grpc, '--version'])})"
         _bundled_generate(protos, args, ours)
     elif lang == "ts":
         node_modules = ts_tools()
@@ -265,10 +318,10 @@ def ts_tools() -> Path:
 # --------------------------------------------------------------------------- checks
 
 
-def check(lang: str, out: Path) -> str:
+def check(lang: str, out: Path, protos: Path = protoc.PROTOS) -> str:
     """Compile ``lang``'s generated code in ``out``; return a summary line; raise Skip or Failed."""
     with tempfile.TemporaryDirectory(prefix=f"check-{lang}-") as tmp:
-        return CHECKS[lang](out, Path(tmp))
+        return CHECKS[lang](out, Path(tmp), service_rpcs(protos))
 
 
 def _cpp_headers(protoc_exe: str) -> tuple[Path, int]:
@@ -285,7 +338,18 @@ def _cpp_headers(protoc_exe: str) -> tuple[Path, int]:
     raise Skip("no protobuf C++ headers (google/protobuf/port_def.inc) found (Debian: apt-get install libprotobuf-dev)")
 
 
-def check_cpp(out: Path, tmp: Path) -> str:
+def _grpcpp_include() -> list[str]:
+    """Extra include dirs for the gRPC C++ headers (none when they are in the default /usr/include)."""
+    explicit = os.environ.get("GRPCPP_INCLUDE")
+    if explicit:
+        return [explicit]
+    for d in (Path("/usr/include"), Path("/usr/local/include")):
+        if (d / "grpcpp" / "grpcpp.h").is_file():
+            return [] if d == Path("/usr/include") else [str(d)]
+    raise Skip("no gRPC C++ headers (grpcpp/grpcpp.h) found (Debian: apt-get install libgrpc++-dev)")
+
+
+def check_cpp(out: Path, tmp: Path, rpcs: list[str]) -> str:
     cxx = os.environ.get("CXX") or _which("g++", "a C++ compiler")
     exe, version = full_protoc()
     include, header_version = _cpp_headers(exe)
@@ -296,11 +360,13 @@ def check_cpp(out: Path, tmp: Path) -> str:
             f"{_dotted(version)}: the generated code only compiles against its own release"
         )
     flags = ["-std=c++17", f"-I{out}"] + ([] if include == Path("/usr/include") else [f"-I{include}"])
+    flags += [f"-I{d}" for d in _grpcpp_include()]
+    _require_stub_methods(out / "clarifai" / "api" / "service.grpc.pb.cc", '"/clarifai.api.V2/{}"', rpcs)
     units = sorted(out.rglob("*.pb.cc"))
     # Every unit includes the same protobuf headers; parsing them once (a precompiled header)
     # instead of per unit halves the time.
     generated = (line for p in out.rglob("*.pb.*") for line in p.read_text().splitlines())
-    runtime = sorted({line for line in generated if line.startswith("#include <google/protobuf/")})
+    runtime = sorted({line for line in generated if line.startswith(("#include <google/protobuf/", "#include <grpcpp/"))})
     pch = tmp / "protobuf_runtime.h"
     pch.write_text("\n".join(runtime) + "\n")
     _run([cxx, *flags, "-x", "c++-header", str(pch), "-o", f"{pch}.gch"])
@@ -317,7 +383,8 @@ def check_cpp(out: Path, tmp: Path) -> str:
     if errors:
         raise Failed(f"{len(errors)} of {len(units)} units do not compile:\n" + "\n".join(errors[:3]))
     return (
-        f"{Path(cxx).name} -fsyntax-only: {len(units)} units against the protobuf headers in {include} "
+        f"{Path(cxx).name} -fsyntax-only: {len(units)} units (the V2 stub with {len(rpcs)} RPCs among them) "
+        f"against the gRPC C++ headers and the protobuf headers in {include} "
         f"(PROTOBUF_VERSION {header_version}, the release of protoc {_dotted(version)})"
     )
 
@@ -363,19 +430,37 @@ def protobuf_java_jar(wanted: tuple[int, int, int]) -> Path:
     return jar
 
 
-def check_java(out: Path, tmp: Path) -> str:
+def check_java(out: Path, tmp: Path, rpcs: list[str]) -> str:
     javac = _which("javac", "a JDK")
     _, version = full_protoc()
     jar = protobuf_java_jar(java_version(release(version)))
+    grpc_jars = grpc_java_jars()
+    _require_stub_methods(out / "com" / "clarifai" / "grpc" / "api" / "V2Grpc.java", 'SERVICE_NAME, "{}")', rpcs)
     sources = sorted(str(p) for p in out.rglob("*.java"))
     (tmp / "sources.txt").write_text("\n".join(sources) + "\n")
     # should-stop.ifNoError=FLOW: full type checking, but no class files are written.
-    args = ["-encoding", "UTF-8", "-nowarn", "-proc:none", "-XDshould-stop.ifNoError=FLOW", "-cp", str(jar)]
+    classpath = os.pathsep.join(str(j) for j in [jar, *grpc_jars])
+    args = ["-encoding", "UTF-8", "-nowarn", "-proc:none", "-XDshould-stop.ifNoError=FLOW", "-cp", classpath]
     _run([javac, *args, "-d", str(tmp / "classes"), f"@{tmp / 'sources.txt'}"])
-    return f"javac: {len(sources)} sources against {jar}"
+    return f"javac: {len(sources)} sources (V2Grpc with {len(rpcs)} RPCs among them) against {jar} and {len(grpc_jars)} gRPC jars"
 
 
-def check_go(out: Path, tmp: Path) -> str:
+# The jars the generated Java stubs compile against: gRPC's API, stub and protobuf glue, and
+# what their signatures mention (Guava's ListenableFuture, javax.annotation).
+GRPC_JAVA_JARS = ("grpc-api", "grpc-stub", "grpc-protobuf", "grpc-protobuf-lite", "guava", "jsr305", "geronimo-annotation-1.3-spec")
+
+
+def grpc_java_jars() -> list[Path]:
+    """The jars of GRPC_JAVA_JARS, from $GRPC_JAVA_JARS (a folder) or /usr/share/java."""
+    folder = Path(os.environ.get("GRPC_JAVA_JARS", "/usr/share/java"))
+    found = [folder / f"{name}.jar" for name in GRPC_JAVA_JARS]
+    missing = [p.name for p in found if not p.is_file()]
+    if missing:
+        raise Skip(f"gRPC Java jars {', '.join(missing)} not in {folder} (Debian: apt-get install libgrpc-java)")
+    return found
+
+
+def check_go(out: Path, tmp: Path, rpcs: list[str]) -> str:
     go = _which("go", "the Go toolchain (Debian: apt-get install golang-go)")
     sources = GO_SOURCES / "src"
     needed = ["google.golang.org/protobuf", "google.golang.org/genproto/googleapis/api/annotations"]
@@ -396,7 +481,7 @@ def check_go(out: Path, tmp: Path) -> str:
     return f"go build (GOPATH mode, {_run([go, 'version'])}): packages {', '.join(packages)}"
 
 
-def check_ts(out: Path, tmp: Path) -> str:
+def check_ts(out: Path, tmp: Path, rpcs: list[str]) -> str:
     node_modules = ts_tools()
     work = tmp / "ts"
     shutil.copytree(out, work)
@@ -407,7 +492,7 @@ def check_ts(out: Path, tmp: Path) -> str:
     return f"tsc {NPM_PACKAGES['typescript']} --noEmit (strict): {count} files"
 
 
-CHECKS: dict[str, Callable[[Path, Path], str]] = {"cpp": check_cpp, "java": check_java, "go": check_go, "ts": check_ts}
+CHECKS: dict[str, Callable[[Path, Path, list[str]], str]] = {"cpp": check_cpp, "java": check_java, "go": check_go, "ts": check_ts}
 
 
 def unavailable(lang: str, check_too: bool = True) -> str | None:
@@ -415,13 +500,16 @@ def unavailable(lang: str, check_too: bool = True) -> str | None:
     try:
         if lang in ("cpp", "java"):
             exe, version = full_protoc()
+            grpc_plugin(lang)
             if check_too and lang == "cpp":
+                _grpcpp_include()
                 _which(os.environ.get("CXX") or "g++", "a C++ compiler")
                 include, v = _cpp_headers(exe)
                 if ((v // 1000) % 1000, v % 1000) != release(version):
                     return f"protobuf C++ headers in {include} ({v}) do not match protoc {_dotted(version)}"
             if check_too and lang == "java":
                 _which("javac", "a JDK")
+                grpc_java_jars()
                 wanted = java_version(release(version))
                 if not os.environ.get("PROTOBUF_JAVA_JAR") and not any(
                     v[0] == wanted[0] and v >= wanted for v, _ in _jar_candidates()
@@ -488,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
             gen = _step(lang, "generate", lambda: generate(lang, protos, out) + f" into {out}")
             outcomes.append(gen)
             if args.check and gen.status == "ok":
-                outcomes.append(_step(lang, "check", lambda: check(lang, out)))
+                outcomes.append(_step(lang, "check", lambda: check(lang, out, protos)))
     finally:
         if temp:
             shutil.rmtree(root, ignore_errors=True)

@@ -86,6 +86,22 @@ def test_go_layout_matches_go_package(tmp_path: Path) -> None:
     assert "package api" in (out / "clarifai/api/concepts.pb.go").read_text()
 
 
+@pytest.mark.parametrize(("lang", "stub"), [("java", "com/clarifai/grpc/api/V2Grpc.java"), ("cpp", "clarifai/api/service.grpc.pb.cc")])
+def test_stub_check_needs_every_rpc(lang: str, stub: str, tmp_path: Path) -> None:
+    """The C++ and Java checks fail when the generated V2 stub lacks one RPC of the service."""
+    if gol.unavailable(lang):
+        pytest.skip(f"{lang} toolchain absent: {gol.unavailable(lang)}")
+    out = tmp_path / lang
+    gol.generate(lang, gol.protoc.PROTOS, out)
+    path = out / stub
+    text = path.read_text()
+    needle = '"PostModelOutputs"' if lang == "java" else '"/clarifai.api.V2/PostModelOutputs"'
+    assert needle in text
+    path.write_text(text.replace(needle, needle.replace("PostModelOutputs", "PostModelOutputz")))
+    with pytest.raises(gol.Failed, match="lacks 1 of"):
+        gol.check(lang, out)
+
+
 def test_unavailable_names_a_reason_when_protoc_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROTOC", raising=False)
     monkeypatch.setattr(gol.shutil, "which", lambda name: None)
