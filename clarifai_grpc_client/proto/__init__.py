@@ -54,6 +54,8 @@ from clarifai_grpc_client.proto.clarifai.api.status.status_code_pb2 import Statu
 from clarifai_grpc_client.proto.clarifai.api.status.status_pb2 import BaseResponse as BaseResponse
 from clarifai_grpc_client.proto.clarifai.api.status.status_pb2 import RedirectInfo as RedirectInfo
 from clarifai_grpc_client.proto.clarifai.api.status.status_pb2 import Status as Status
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_pb2 import AnnotationDataType as AnnotationDataType
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_pb2 import AnnotationTrack as AnnotationTrack
 from clarifai_grpc_client.proto.clarifai.api.utils.matrix_pb2 import MatrixUint64 as MatrixUint64
 from clarifai_grpc_client.proto.clarifai.api.dataset_versions_pb2 import DatasetVersionExport as DatasetVersionExport
 from clarifai_grpc_client.proto.clarifai.api.dataset_versions_pb2 import DatasetVersionExportFormat as DatasetVersionExportFormat
@@ -123,6 +125,17 @@ from clarifai_grpc_client.proto.clarifai.api.core_pb2 import Worker as Worker
 from clarifai_grpc_client.proto.clarifai.api.core_pb2 import Workflow as Workflow
 from clarifai_grpc_client.proto.clarifai.api.core_pb2 import WorkflowNode as WorkflowNode
 from clarifai_grpc_client.proto.clarifai.api.core_pb2 import WorkflowVersion as WorkflowVersion
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import DeleteAnnotationTracksRequest as DeleteAnnotationTracksRequest
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import ListAnnotationTracksRequest as ListAnnotationTracksRequest
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import ListAnnotationWorkersRequest as ListAnnotationWorkersRequest
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import MultiAnnotationTrackResponse as MultiAnnotationTrackResponse
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import MultiWorkerResponse as MultiWorkerResponse
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import PatchAnnotationTracksRequest as PatchAnnotationTracksRequest
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import PostAnnotationTracksRequest as PostAnnotationTracksRequest
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import PostTrackAnnotationsSearchesRequest as PostTrackAnnotationsSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import SingleStreamAnnotationResponse as SingleStreamAnnotationResponse
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import StreamAnnotationsRequest as StreamAnnotationsRequest
+from clarifai_grpc_client.proto.clarifai.api.annotation_tracks_service_pb2 import StreamLivestreamAnnotationsRequest as StreamLivestreamAnnotationsRequest
 from clarifai_grpc_client.proto.clarifai.api.annotations_service_pb2 import DeleteAnnotationFiltersRequest as DeleteAnnotationFiltersRequest
 from clarifai_grpc_client.proto.clarifai.api.annotations_service_pb2 import DeleteAnnotationRequest as DeleteAnnotationRequest
 from clarifai_grpc_client.proto.clarifai.api.annotations_service_pb2 import DeleteAnnotationsRequest as DeleteAnnotationsRequest
@@ -155,6 +168,7 @@ from clarifai_grpc_client.proto.clarifai.api.apps_pb2 import Key as Key
 from clarifai_grpc_client.proto.clarifai.api.apps_pb2 import Password as Password
 from clarifai_grpc_client.proto.clarifai.api.apps_pb2 import PasswordViolations as PasswordViolations
 from clarifai_grpc_client.proto.clarifai.api.apps_pb2 import ScopeDeps as ScopeDeps
+from clarifai_grpc_client.proto.clarifai.api.apps_details_service_pb2 import PatchAppsDetailsRequest as PatchAppsDetailsRequest
 from clarifai_grpc_client.proto.clarifai.api.datasets_pb2 import DatasetInput as DatasetInput
 from clarifai_grpc_client.proto.clarifai.api.datasets_pb2 import DatasetSplit as DatasetSplit
 from clarifai_grpc_client.proto.clarifai.api.datasets_pb2 import DatasetVersionMetricsGroup as DatasetVersionMetricsGroup
@@ -236,6 +250,22 @@ from clarifai_grpc_client.proto.clarifai.api.apps_service_pb2 import SingleKeyRe
 from clarifai_grpc_client.proto.clarifai.api.apps_service_pb2 import SinglePasswordValidationResponse as SinglePasswordValidationResponse
 from clarifai_grpc_client.proto.clarifai.api.apps_service_pb2 import SingleStatusCodeResponse as SingleStatusCodeResponse
 from clarifai_grpc_client.proto.clarifai.api.apps_service_pb2 import SingleUserResponse as SingleUserResponse
+from clarifai_grpc_client.proto.clarifai.api.artifacts_pb2 import Artifact as Artifact
+from clarifai_grpc_client.proto.clarifai.api.artifacts_pb2 import ArtifactVersion as ArtifactVersion
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import DeleteArtifactRequest as DeleteArtifactRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import DeleteArtifactVersionRequest as DeleteArtifactVersionRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import GetArtifactRequest as GetArtifactRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import GetArtifactVersionRequest as GetArtifactVersionRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import ListArtifactVersionsRequest as ListArtifactVersionsRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import ListArtifactsRequest as ListArtifactsRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import MultiArtifactResponse as MultiArtifactResponse
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import MultiArtifactVersionResponse as MultiArtifactVersionResponse
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import PostArtifactVersionsUploadConfig as PostArtifactVersionsUploadConfig
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import PostArtifactVersionsUploadRequest as PostArtifactVersionsUploadRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import PostArtifactVersionsUploadResponse as PostArtifactVersionsUploadResponse
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import PostArtifactsRequest as PostArtifactsRequest
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import SingleArtifactResponse as SingleArtifactResponse
+from clarifai_grpc_client.proto.clarifai.api.artifacts_service_pb2 import SingleArtifactVersionResponse as SingleArtifactVersionResponse
 from clarifai_grpc_client.proto.clarifai.api.compute_pb2 import AutoscaleConfig as AutoscaleConfig
 from clarifai_grpc_client.proto.clarifai.api.compute_pb2 import CloudProvider as CloudProvider
 from clarifai_grpc_client.proto.clarifai.api.compute_pb2 import ComputeCluster as ComputeCluster
@@ -251,6 +281,54 @@ from clarifai_grpc_client.proto.clarifai.api.compute_pb2 import Runner as Runner
 from clarifai_grpc_client.proto.clarifai.api.compute_pb2 import RunnerMetrics as RunnerMetrics
 from clarifai_grpc_client.proto.clarifai.api.compute_pb2 import RunnerSelector as RunnerSelector
 from clarifai_grpc_client.proto.clarifai.api.compute_pb2 import WorkerIDSet as WorkerIDSet
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_pb2 import AuditLogEntry as AuditLogEntry
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_pb2 import AuditLogQuery as AuditLogQuery
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_pb2 import AuditLogTarget as AuditLogTarget
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_pb2 import EventType as EventType
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_pb2 import Role as Role
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_pb2 import RoleType as RoleType
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_pb2 import Team as Team
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_service_pb2 import MultiAuditLogEntryResponse as MultiAuditLogEntryResponse
+from clarifai_grpc_client.proto.clarifai.api.audit_logs_service_pb2 import PostAuditLogSearchesRequest as PostAuditLogSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_metrics_pb2 import CloudRegion as CloudRegion
+from clarifai_grpc_client.proto.clarifai.api.compute_metrics_pb2 import ComputePlaneMetrics as ComputePlaneMetrics
+from clarifai_grpc_client.proto.clarifai.api.compute_metrics_pb2 import ComputeSourceMetadata as ComputeSourceMetadata
+from clarifai_grpc_client.proto.clarifai.api.compute_metrics_pb2 import CpuMetrics as CpuMetrics
+from clarifai_grpc_client.proto.clarifai.api.compute_metrics_pb2 import GpuMetrics as GpuMetrics
+from clarifai_grpc_client.proto.clarifai.api.compute_metrics_pb2 import RunnerReplicaTaskMetrics as RunnerReplicaTaskMetrics
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import DeleteComputeClustersRequest as DeleteComputeClustersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import DeleteDeploymentsRequest as DeleteDeploymentsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import DeleteNodepoolsRequest as DeleteNodepoolsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import DeleteRunnersRequest as DeleteRunnersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import GetComputeClusterRequest as GetComputeClusterRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import GetDeploymentRequest as GetDeploymentRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import GetNodepoolRequest as GetNodepoolRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import ListCloudProvidersRequest as ListCloudProvidersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import ListCloudRegionsRequest as ListCloudRegionsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import ListComputeClustersRequest as ListComputeClustersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import ListDeploymentsRequest as ListDeploymentsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import ListInstanceTypesRequest as ListInstanceTypesRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import ListNodepoolsRequest as ListNodepoolsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import MultiCloudProviderResponse as MultiCloudProviderResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import MultiCloudRegionResponse as MultiCloudRegionResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import MultiComputeClusterResponse as MultiComputeClusterResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import MultiDeploymentResponse as MultiDeploymentResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import MultiInstanceTypeResponse as MultiInstanceTypeResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import MultiNodepoolResponse as MultiNodepoolResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PatchComputeClustersRequest as PatchComputeClustersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PatchDeploymentsRequest as PatchDeploymentsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PatchNodepoolsRequest as PatchNodepoolsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PatchRunnersRequest as PatchRunnersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PostComputeClustersRequest as PostComputeClustersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PostComputePlaneMetricsRequest as PostComputePlaneMetricsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PostDeploymentsRequest as PostDeploymentsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PostNodepoolStatusRequest as PostNodepoolStatusRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PostNodepoolsRequest as PostNodepoolsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PostRunnerReplicaTaskMetricsRequest as PostRunnerReplicaTaskMetricsRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import PostRunnersRequest as PostRunnersRequest
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import SingleComputeClusterResponse as SingleComputeClusterResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import SingleDeploymentResponse as SingleDeploymentResponse
+from clarifai_grpc_client.proto.clarifai.api.compute_service_pb2 import SingleNodepoolResponse as SingleNodepoolResponse
 from clarifai_grpc_client.proto.clarifai.api.workflows_pb2 import WorkflowModelUseCase as WorkflowModelUseCase
 from clarifai_grpc_client.proto.clarifai.api.workflows_pb2 import WorkflowResult as WorkflowResult
 from clarifai_grpc_client.proto.clarifai.api.workflows_pb2 import WorkflowState as WorkflowState
@@ -360,6 +438,33 @@ from clarifai_grpc_client.proto.clarifai.api.inputs_service_pb2 import SingleInp
 from clarifai_grpc_client.proto.clarifai.api.inputs_service_pb2 import SingleModelVersionInputExampleResponse as SingleModelVersionInputExampleResponse
 from clarifai_grpc_client.proto.clarifai.api.inputs_service_pb2 import SingleUploadResponse as SingleUploadResponse
 from clarifai_grpc_client.proto.clarifai.api.inputs_service_pb2 import StreamInputsRequest as StreamInputsRequest
+from clarifai_grpc_client.proto.clarifai.api.logs_pb2 import LogEntry as LogEntry
+from clarifai_grpc_client.proto.clarifai.api.logs_service_pb2 import ListLogEntriesRequest as ListLogEntriesRequest
+from clarifai_grpc_client.proto.clarifai.api.logs_service_pb2 import MultiLogEntryResponse as MultiLogEntryResponse
+from clarifai_grpc_client.proto.clarifai.api.logs_service_pb2 import PostLogEntriesRequest as PostLogEntriesRequest
+from clarifai_grpc_client.proto.clarifai.api.logs_service_pb2 import StreamLogEntriesRequest as StreamLogEntriesRequest
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_pb2 import MetricAggregate as MetricAggregate
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_pb2 import MetricData as MetricData
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_pb2 import MetricFilter as MetricFilter
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_pb2 import MetricLabel as MetricLabel
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_pb2 import MetricSearchQuery as MetricSearchQuery
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_pb2 import MetricType as MetricType
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_pb2 import MetricTypeLabels as MetricTypeLabels
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_service_pb2 import ListMetricLabelsRequest as ListMetricLabelsRequest
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_service_pb2 import MetricsQueryResponse as MetricsQueryResponse
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_service_pb2 import MultiMetricLabelsResponse as MultiMetricLabelsResponse
+from clarifai_grpc_client.proto.clarifai.api.metrics_query_service_pb2 import PostMetricsQueryRequest as PostMetricsQueryRequest
+from clarifai_grpc_client.proto.clarifai.api.model_version_exports_pb2 import ModelVersionExport as ModelVersionExport
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import DeleteModelMigrationRequest as DeleteModelMigrationRequest
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import GetModelVersionExportRequest as GetModelVersionExportRequest
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import MultiTrainingTimeEstimateResponse as MultiTrainingTimeEstimateResponse
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import PostModelMigrationRequest as PostModelMigrationRequest
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import PostModelVersionsTrainingTimeEstimateRequest as PostModelVersionsTrainingTimeEstimateRequest
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import PostModelVersionsUploadConfig as PostModelVersionsUploadConfig
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import PostModelVersionsUploadRequest as PostModelVersionsUploadRequest
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import PostModelVersionsUploadResponse as PostModelVersionsUploadResponse
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import PutModelVersionExportsRequest as PutModelVersionExportsRequest
+from clarifai_grpc_client.proto.clarifai.api.model_versions_service_pb2 import SingleModelVersionExportResponse as SingleModelVersionExportResponse
 from clarifai_grpc_client.proto.clarifai.api.models_service_pb2 import DeleteModelRequest as DeleteModelRequest
 from clarifai_grpc_client.proto.clarifai.api.models_service_pb2 import DeleteModelVersionRequest as DeleteModelVersionRequest
 from clarifai_grpc_client.proto.clarifai.api.models_service_pb2 import DeleteModelsRequest as DeleteModelsRequest
@@ -410,18 +515,65 @@ from clarifai_grpc_client.proto.clarifai.api.models_service_pb2 import SingleMod
 from clarifai_grpc_client.proto.clarifai.api.models_service_pb2 import SingleModelTypeResponse as SingleModelTypeResponse
 from clarifai_grpc_client.proto.clarifai.api.models_service_pb2 import SingleModelVersionResponse as SingleModelVersionResponse
 from clarifai_grpc_client.proto.clarifai.api.models_service_pb2 import SingleRunnerResponse as SingleRunnerResponse
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import DeleteSearchRequest as DeleteSearchRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import GetSearchRequest as GetSearchRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import ListSearchesRequest as ListSearchesRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import MultiSearchResponse as MultiSearchResponse
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PatchInputsSearchesRequest as PatchInputsSearchesRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PatchSearchesRequest as PatchSearchesRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostAppsSearchesRequest as PostAppsSearchesRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostInputsSearchesRequest as PostInputsSearchesRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostModelsSearchesRequest as PostModelsSearchesRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostSearchesByIDRequest as PostSearchesByIDRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostSearchesRequest as PostSearchesRequest
-from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import SingleSearchResponse as SingleSearchResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import ArgoArgsOverride as ArgoArgsOverride
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import ArgoOrchestrationSpec as ArgoOrchestrationSpec
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import ArgoOrchestrationStatus as ArgoOrchestrationStatus
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import ArgoOrchestrationStepSpec as ArgoOrchestrationStepSpec
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import ArgoParameterOverride as ArgoParameterOverride
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import OrchestrationArgsOverride as OrchestrationArgsOverride
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import OrchestrationSpec as OrchestrationSpec
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import OrchestrationStatus as OrchestrationStatus
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import OrchestrationStepSpec as OrchestrationStepSpec
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import Pipeline as Pipeline
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineStep as PipelineStep
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineStepInputParam as PipelineStepInputParam
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineStepVersion as PipelineStepVersion
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineTemplate as PipelineTemplate
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineTemplateParameter as PipelineTemplateParameter
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineVersion as PipelineVersion
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineVersionConfig as PipelineVersionConfig
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineVersionRun as PipelineVersionRun
+from clarifai_grpc_client.proto.clarifai.api.pipelines_pb2 import PipelineVersionRunStatusLog as PipelineVersionRunStatusLog
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import DeletePipelineStepVersionsRequest as DeletePipelineStepVersionsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import DeletePipelineStepsRequest as DeletePipelineStepsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import DeletePipelineVersionsRequest as DeletePipelineVersionsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import DeletePipelinesRequest as DeletePipelinesRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import GetPipelineRequest as GetPipelineRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import GetPipelineStepRequest as GetPipelineStepRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import GetPipelineStepVersionRequest as GetPipelineStepVersionRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import GetPipelineVersionRequest as GetPipelineVersionRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import GetPipelineVersionRunRequest as GetPipelineVersionRunRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import ListPipelineStepVersionsRequest as ListPipelineStepVersionsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import ListPipelineStepsRequest as ListPipelineStepsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import ListPipelineTemplatesRequest as ListPipelineTemplatesRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import ListPipelineVersionRunStatusLogsRequest as ListPipelineVersionRunStatusLogsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import ListPipelineVersionRunsRequest as ListPipelineVersionRunsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import ListPipelineVersionsRequest as ListPipelineVersionsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import ListPipelinesRequest as ListPipelinesRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import MultiPipelineResponse as MultiPipelineResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import MultiPipelineStepResponse as MultiPipelineStepResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import MultiPipelineStepVersionResponse as MultiPipelineStepVersionResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import MultiPipelineTemplateResponse as MultiPipelineTemplateResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import MultiPipelineVersionResponse as MultiPipelineVersionResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import MultiPipelineVersionRunResponse as MultiPipelineVersionRunResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import MultiPipelineVersionRunStatusLogResponse as MultiPipelineVersionRunStatusLogResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PatchPipelineVersionRunsRequest as PatchPipelineVersionRunsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PatchPipelineVersionsRequest as PatchPipelineVersionsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PatchPipelinesRequest as PatchPipelinesRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelineStepVersionsUploadConfig as PostPipelineStepVersionsUploadConfig
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelineStepVersionsUploadRequest as PostPipelineStepVersionsUploadRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelineStepVersionsUploadResponse as PostPipelineStepVersionsUploadResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelineStepsRequest as PostPipelineStepsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelineVersionRunFromTemplateRequest as PostPipelineVersionRunFromTemplateRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelineVersionRunFromTemplateResponse as PostPipelineVersionRunFromTemplateResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelineVersionRunsRequest as PostPipelineVersionRunsRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import PostPipelinesRequest as PostPipelinesRequest
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import SinglePipelineResponse as SinglePipelineResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import SinglePipelineStepResponse as SinglePipelineStepResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import SinglePipelineStepVersionResponse as SinglePipelineStepVersionResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import SinglePipelineVersionResponse as SinglePipelineVersionResponse
+from clarifai_grpc_client.proto.clarifai.api.pipelines_service_pb2 import SinglePipelineVersionRunResponse as SinglePipelineVersionRunResponse
+from clarifai_grpc_client.proto.clarifai.api.secrets_pb2 import Secret as Secret
 from clarifai_grpc_client.proto.clarifai.api.utils.time_pb2 import TimeOfDay as TimeOfDay
 from clarifai_grpc_client.proto.clarifai.api.utils.time_pb2 import TimeOfDayRange as TimeOfDayRange
 from clarifai_grpc_client.proto.clarifai.api.tasks_pb2 import AiAssistParameters as AiAssistParameters
@@ -443,6 +595,35 @@ from clarifai_grpc_client.proto.clarifai.api.tasks_pb2 import TaskWorkMetrics as
 from clarifai_grpc_client.proto.clarifai.api.tasks_pb2 import TaskWorker as TaskWorker
 from clarifai_grpc_client.proto.clarifai.api.tasks_pb2 import TaskWorkerPartitionedStrategyInfo as TaskWorkerPartitionedStrategyInfo
 from clarifai_grpc_client.proto.clarifai.api.tasks_pb2 import ThresholdRange as ThresholdRange
+from clarifai_grpc_client.proto.clarifai.api.runner_items_pb2 import AutoAnnotationRequest as AutoAnnotationRequest
+from clarifai_grpc_client.proto.clarifai.api.runner_items_pb2 import ProcessingInfo as ProcessingInfo
+from clarifai_grpc_client.proto.clarifai.api.runner_items_pb2 import RunnerItem as RunnerItem
+from clarifai_grpc_client.proto.clarifai.api.runner_items_pb2 import RunnerItemMetadata as RunnerItemMetadata
+from clarifai_grpc_client.proto.clarifai.api.runner_items_pb2 import RunnerItemOutput as RunnerItemOutput
+from clarifai_grpc_client.proto.clarifai.api.runner_items_pb2 import SyncStateRequest as SyncStateRequest
+from clarifai_grpc_client.proto.clarifai.api.runner_items_service_pb2 import ListRunnerItemsRequest as ListRunnerItemsRequest
+from clarifai_grpc_client.proto.clarifai.api.runner_items_service_pb2 import MultiRunnerItemOutputResponse as MultiRunnerItemOutputResponse
+from clarifai_grpc_client.proto.clarifai.api.runner_items_service_pb2 import MultiRunnerItemResponse as MultiRunnerItemResponse
+from clarifai_grpc_client.proto.clarifai.api.runner_items_service_pb2 import PostRunnerItemOutputsRequest as PostRunnerItemOutputsRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import DeleteSearchRequest as DeleteSearchRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import GetSearchRequest as GetSearchRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import ListSearchesRequest as ListSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import MultiSearchResponse as MultiSearchResponse
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PatchInputsSearchesRequest as PatchInputsSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PatchSearchesRequest as PatchSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostAppsSearchesRequest as PostAppsSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostInputsSearchesRequest as PostInputsSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostModelsSearchesRequest as PostModelsSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostSearchesByIDRequest as PostSearchesByIDRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import PostSearchesRequest as PostSearchesRequest
+from clarifai_grpc_client.proto.clarifai.api.search_service_pb2 import SingleSearchResponse as SingleSearchResponse
+from clarifai_grpc_client.proto.clarifai.api.secrets_service_pb2 import DeleteSecretsRequest as DeleteSecretsRequest
+from clarifai_grpc_client.proto.clarifai.api.secrets_service_pb2 import GetSecretRequest as GetSecretRequest
+from clarifai_grpc_client.proto.clarifai.api.secrets_service_pb2 import ListSecretsRequest as ListSecretsRequest
+from clarifai_grpc_client.proto.clarifai.api.secrets_service_pb2 import MultiSecretResponse as MultiSecretResponse
+from clarifai_grpc_client.proto.clarifai.api.secrets_service_pb2 import PatchSecretsRequest as PatchSecretsRequest
+from clarifai_grpc_client.proto.clarifai.api.secrets_service_pb2 import PostSecretsRequest as PostSecretsRequest
+from clarifai_grpc_client.proto.clarifai.api.secrets_service_pb2 import SingleSecretResponse as SingleSecretResponse
 from clarifai_grpc_client.proto.clarifai.api.tasks_service_pb2 import DeleteLabelOrdersRequest as DeleteLabelOrdersRequest
 from clarifai_grpc_client.proto.clarifai.api.tasks_service_pb2 import DeleteTasksRequest as DeleteTasksRequest
 from clarifai_grpc_client.proto.clarifai.api.tasks_service_pb2 import GetLabelOrderRequest as GetLabelOrderRequest
@@ -468,6 +649,27 @@ from clarifai_grpc_client.proto.clarifai.api.tasks_service_pb2 import ReviewStar
 from clarifai_grpc_client.proto.clarifai.api.tasks_service_pb2 import SingleLabelOrderResponse as SingleLabelOrderResponse
 from clarifai_grpc_client.proto.clarifai.api.tasks_service_pb2 import SingleTaskCountResponse as SingleTaskCountResponse
 from clarifai_grpc_client.proto.clarifai.api.tasks_service_pb2 import SingleTaskResponse as SingleTaskResponse
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import EvaluationMetricValue as EvaluationMetricValue
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import InputEvaluationMetricValue as InputEvaluationMetricValue
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import MetricValue as MetricValue
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import WorkflowEvaluationInputResult as WorkflowEvaluationInputResult
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import WorkflowEvaluationResult as WorkflowEvaluationResult
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import WorkflowEvaluationResultSummary as WorkflowEvaluationResultSummary
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import WorkflowVersionEvaluation as WorkflowVersionEvaluation
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import WorkflowVersionEvaluationData as WorkflowVersionEvaluationData
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import WorkflowVersionEvaluationMetric as WorkflowVersionEvaluationMetric
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_pb2 import WorkflowVersionEvaluationTemplate as WorkflowVersionEvaluationTemplate
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import GetWorkflowVersionEvaluationRequest as GetWorkflowVersionEvaluationRequest
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import ListWorkflowEvaluationTemplatesRequest as ListWorkflowEvaluationTemplatesRequest
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import ListWorkflowVersionEvaluationDataRequest as ListWorkflowVersionEvaluationDataRequest
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import ListWorkflowVersionEvaluationsRequest as ListWorkflowVersionEvaluationsRequest
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import MultiListWorkflowVersionEvaluationDataResponse as MultiListWorkflowVersionEvaluationDataResponse
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import MultiWorkflowEvaluationTemplateResponse as MultiWorkflowEvaluationTemplateResponse
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import MultiWorkflowVersionEvaluationResponse as MultiWorkflowVersionEvaluationResponse
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import PatchWorkflowVersionEvaluationsRequest as PatchWorkflowVersionEvaluationsRequest
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import PostWorkflowVersionEvaluationDataRequest as PostWorkflowVersionEvaluationDataRequest
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import PostWorkflowVersionEvaluationsRequest as PostWorkflowVersionEvaluationsRequest
+from clarifai_grpc_client.proto.clarifai.api.workflow_evaluations_service_pb2 import SingleWorkflowVersionEvaluationResponse as SingleWorkflowVersionEvaluationResponse
 from clarifai_grpc_client.proto.clarifai.api.workflows_service_pb2 import DeleteWorkflowRequest as DeleteWorkflowRequest
 from clarifai_grpc_client.proto.clarifai.api.workflows_service_pb2 import DeleteWorkflowVersionsRequest as DeleteWorkflowVersionsRequest
 from clarifai_grpc_client.proto.clarifai.api.workflows_service_pb2 import DeleteWorkflowsRequest as DeleteWorkflowsRequest
@@ -501,8 +703,10 @@ __all__ = [
     "AiAssistParameters",
     "And",
     "Annotation",
+    "AnnotationDataType",
     "AnnotationFilter",
     "AnnotationFilterConfig",
+    "AnnotationTrack",
     "App",
     "AppCopyProgress",
     "AppDuplication",
@@ -510,8 +714,19 @@ __all__ = [
     "AppExtraInfo",
     "AppQuery",
     "AppResourceCounts",
+    "ArgoArgsOverride",
+    "ArgoOrchestrationSpec",
+    "ArgoOrchestrationStatus",
+    "ArgoOrchestrationStepSpec",
+    "ArgoParameterOverride",
+    "Artifact",
+    "ArtifactVersion",
     "Audio",
     "AudioInfo",
+    "AuditLogEntry",
+    "AuditLogQuery",
+    "AuditLogTarget",
+    "AutoAnnotationRequest",
     "AutoscaleConfig",
     "AzureBlobCreds",
     "BaseResponse",
@@ -524,6 +739,7 @@ __all__ = [
     "CancelInputsAddJobRequest",
     "CancelInputsExtractionJobsRequest",
     "CloudProvider",
+    "CloudRegion",
     "Cluster",
     "Collaboration",
     "Collaborator",
@@ -531,6 +747,8 @@ __all__ = [
     "CommitmentValue",
     "ComputeCluster",
     "ComputeInfo",
+    "ComputePlaneMetrics",
+    "ComputeSourceMetadata",
     "Concept",
     "ConceptCount",
     "ConceptExtraInfo",
@@ -543,6 +761,7 @@ __all__ = [
     "ConfusionMatrixEntry",
     "CooccurrenceMatrix",
     "CooccurrenceMatrixEntry",
+    "CpuMetrics",
     "Data",
     "DataSourceCredentials",
     "DataSourceURL",
@@ -561,16 +780,21 @@ __all__ = [
     "DatasetVersionRequestOrigin",
     "DeleteAnnotationFiltersRequest",
     "DeleteAnnotationRequest",
+    "DeleteAnnotationTracksRequest",
     "DeleteAnnotations",
     "DeleteAnnotationsRequest",
     "DeleteAppRequest",
+    "DeleteArtifactRequest",
+    "DeleteArtifactVersionRequest",
     "DeleteBulkOperationRequest",
     "DeleteCollaboratorsRequest",
+    "DeleteComputeClustersRequest",
     "DeleteConceptRelationsRequest",
     "DeleteConcepts",
     "DeleteDatasetInputsRequest",
     "DeleteDatasetVersionsRequest",
     "DeleteDatasetsRequest",
+    "DeleteDeploymentsRequest",
     "DeleteFromDataset",
     "DeleteGeo",
     "DeleteInputRequest",
@@ -578,10 +802,18 @@ __all__ = [
     "DeleteKeyRequest",
     "DeleteLabelOrdersRequest",
     "DeleteMetadata",
+    "DeleteModelMigrationRequest",
     "DeleteModelRequest",
     "DeleteModelVersionRequest",
     "DeleteModelsRequest",
+    "DeleteNodepoolsRequest",
+    "DeletePipelineStepVersionsRequest",
+    "DeletePipelineStepsRequest",
+    "DeletePipelineVersionsRequest",
+    "DeletePipelinesRequest",
+    "DeleteRunnersRequest",
     "DeleteSearchRequest",
+    "DeleteSecretsRequest",
     "DeleteTasksRequest",
     "DeleteUploadsRequest",
     "DeleteWorkflowRequest",
@@ -599,7 +831,9 @@ __all__ = [
     "EvalInfo",
     "EvalMetrics",
     "EvalTestSetEntry",
+    "EvaluationMetricValue",
     "EvaluationType",
+    "EventType",
     "ExtendedMetrics",
     "FieldsValue",
     "Filter",
@@ -615,13 +849,17 @@ __all__ = [
     "GetAnnotationRequest",
     "GetAppDuplicationRequest",
     "GetAppRequest",
+    "GetArtifactRequest",
+    "GetArtifactVersionRequest",
     "GetBulkOperationRequest",
+    "GetComputeClusterRequest",
     "GetConceptCountsRequest",
     "GetConceptLanguageRequest",
     "GetConceptRequest",
     "GetDatasetInputRequest",
     "GetDatasetRequest",
     "GetDatasetVersionRequest",
+    "GetDeploymentRequest",
     "GetEvaluationRequest",
     "GetInputCountRequest",
     "GetInputRequest",
@@ -633,13 +871,21 @@ __all__ = [
     "GetModelRequest",
     "GetModelTypeRequest",
     "GetModelVersionEvaluationRequest",
+    "GetModelVersionExportRequest",
     "GetModelVersionInputExampleRequest",
     "GetModelVersionMetricsRequest",
     "GetModelVersionRequest",
+    "GetNodepoolRequest",
+    "GetPipelineRequest",
+    "GetPipelineStepRequest",
+    "GetPipelineStepVersionRequest",
+    "GetPipelineVersionRequest",
+    "GetPipelineVersionRunRequest",
     "GetResourceCountsRequest",
     "GetResourceCountsResponse",
     "GetRunnerRequest",
     "GetSearchRequest",
+    "GetSecretRequest",
     "GetStatusCodeRequest",
     "GetTaskCountRequest",
     "GetTaskRequest",
@@ -648,7 +894,9 @@ __all__ = [
     "GetVideoManifestRequest",
     "GetVideoManifestResponse",
     "GetWorkflowRequest",
+    "GetWorkflowVersionEvaluationRequest",
     "GetWorkflowVersionRequest",
+    "GpuMetrics",
     "Hit",
     "HitCount",
     "HostedURL",
@@ -658,6 +906,7 @@ __all__ = [
     "ImportInfo",
     "Input",
     "InputCount",
+    "InputEvaluationMetricValue",
     "InputIDConflictResolution",
     "InputIDs",
     "InputInfo",
@@ -680,13 +929,20 @@ __all__ = [
     "LayerShape",
     "LicenseType",
     "ListAnnotationFiltersRequest",
+    "ListAnnotationTracksRequest",
+    "ListAnnotationWorkersRequest",
     "ListAnnotationsRequest",
     "ListAppDuplicationsRequest",
     "ListAppKeysRequest",
     "ListAppsRequest",
+    "ListArtifactVersionsRequest",
+    "ListArtifactsRequest",
     "ListBulkOperationsRequest",
+    "ListCloudProvidersRequest",
+    "ListCloudRegionsRequest",
     "ListCollaborationsRequest",
     "ListCollaboratorsRequest",
+    "ListComputeClustersRequest",
     "ListConceptLanguagesRequest",
     "ListConceptRelationsRequest",
     "ListConceptsRequest",
@@ -694,13 +950,17 @@ __all__ = [
     "ListDatasetVersionMetricsGroupsRequest",
     "ListDatasetVersionsRequest",
     "ListDatasetsRequest",
+    "ListDeploymentsRequest",
     "ListEvaluationsRequest",
     "ListInputsAddJobsRequest",
     "ListInputsExtractionJobsRequest",
     "ListInputsRequest",
+    "ListInstanceTypesRequest",
     "ListKeysRequest",
     "ListKnowledgeGraphsRequest",
     "ListLabelOrdersRequest",
+    "ListLogEntriesRequest",
+    "ListMetricLabelsRequest",
     "ListModelConceptsRequest",
     "ListModelInputsRequest",
     "ListModelReferencesRequest",
@@ -710,19 +970,42 @@ __all__ = [
     "ListModelVersionsRequest",
     "ListModelsRequest",
     "ListNextTaskAssignmentsRequest",
+    "ListNodepoolsRequest",
     "ListOpenSourceLicensesRequest",
     "ListOpenSourceLicensesResponse",
+    "ListPipelineStepVersionsRequest",
+    "ListPipelineStepsRequest",
+    "ListPipelineTemplatesRequest",
+    "ListPipelineVersionRunStatusLogsRequest",
+    "ListPipelineVersionRunsRequest",
+    "ListPipelineVersionsRequest",
+    "ListPipelinesRequest",
+    "ListRunnerItemsRequest",
     "ListRunnersRequest",
     "ListScopesRequest",
     "ListSearchesRequest",
+    "ListSecretsRequest",
     "ListStatusCodesRequest",
     "ListTasksRequest",
     "ListUploadsRequest",
+    "ListWorkflowEvaluationTemplatesRequest",
+    "ListWorkflowVersionEvaluationDataRequest",
+    "ListWorkflowVersionEvaluationsRequest",
     "ListWorkflowVersionsRequest",
     "ListWorkflowsRequest",
+    "LogEntry",
     "Mask",
     "MatrixUint64",
     "MethodSignature",
+    "MetricAggregate",
+    "MetricData",
+    "MetricFilter",
+    "MetricLabel",
+    "MetricSearchQuery",
+    "MetricType",
+    "MetricTypeLabels",
+    "MetricValue",
+    "MetricsQueryResponse",
     "MetricsSummary",
     "Model",
     "ModelLayerInfo",
@@ -735,16 +1018,24 @@ __all__ = [
     "ModelTypeField",
     "ModelTypeRangeInfo",
     "ModelVersion",
+    "ModelVersionExport",
     "ModelVersionInputExample",
     "ModelVersionPublishRequest",
     "ModelVersionUnpublishRequest",
     "MultiAnnotationFilterResponse",
     "MultiAnnotationResponse",
+    "MultiAnnotationTrackResponse",
     "MultiAppDuplicationsResponse",
     "MultiAppResponse",
+    "MultiArtifactResponse",
+    "MultiArtifactVersionResponse",
+    "MultiAuditLogEntryResponse",
     "MultiBulkOperationsResponse",
+    "MultiCloudProviderResponse",
+    "MultiCloudRegionResponse",
     "MultiCollaborationsResponse",
     "MultiCollaboratorsResponse",
+    "MultiComputeClusterResponse",
     "MultiConceptCountResponse",
     "MultiConceptLanguageResponse",
     "MultiConceptRelationResponse",
@@ -754,14 +1045,19 @@ __all__ = [
     "MultiDatasetVersionExportResponse",
     "MultiDatasetVersionMetricsGroupResponse",
     "MultiDatasetVersionResponse",
+    "MultiDeploymentResponse",
     "MultiEvalMetricsResponse",
     "MultiInputAnnotationResponse",
     "MultiInputResponse",
     "MultiInputsAddJobResponse",
     "MultiInputsExtractionJobResponse",
+    "MultiInstanceTypeResponse",
     "MultiKeyResponse",
     "MultiKnowledgeGraphResponse",
     "MultiLabelOrderResponse",
+    "MultiListWorkflowVersionEvaluationDataResponse",
+    "MultiLogEntryResponse",
+    "MultiMetricLabelsResponse",
     "MultiModelCheckConsentResponse",
     "MultiModelLanguageResponse",
     "MultiModelReferenceResponse",
@@ -771,18 +1067,33 @@ __all__ = [
     "MultiModelUseCaseResponse",
     "MultiModelVersionInputExampleResponse",
     "MultiModelVersionResponse",
+    "MultiNodepoolResponse",
     "MultiOutputResponse",
+    "MultiPipelineResponse",
+    "MultiPipelineStepResponse",
+    "MultiPipelineStepVersionResponse",
+    "MultiPipelineTemplateResponse",
+    "MultiPipelineVersionResponse",
+    "MultiPipelineVersionRunResponse",
+    "MultiPipelineVersionRunStatusLogResponse",
+    "MultiRunnerItemOutputResponse",
+    "MultiRunnerItemResponse",
     "MultiRunnerResponse",
     "MultiScopeDepsResponse",
     "MultiScopeResponse",
     "MultiScopeRootResponse",
     "MultiScopeUserResponse",
     "MultiSearchResponse",
+    "MultiSecretResponse",
     "MultiStatusCodeResponse",
     "MultiTaskAssignmentResponse",
     "MultiTaskResponse",
+    "MultiTrainingTimeEstimateResponse",
     "MultiUploadResponse",
+    "MultiWorkerResponse",
+    "MultiWorkflowEvaluationTemplateResponse",
     "MultiWorkflowResponse",
+    "MultiWorkflowVersionEvaluationResponse",
     "MultiWorkflowVersionResponse",
     "MyScopesRequest",
     "MyScopesRootRequest",
@@ -794,6 +1105,10 @@ __all__ = [
     "NodepoolDeploymentMetrics",
     "OpenRouterInfo",
     "Operation",
+    "OrchestrationArgsOverride",
+    "OrchestrationSpec",
+    "OrchestrationStatus",
+    "OrchestrationStepSpec",
     "Output",
     "OutputConfig",
     "OutputInfo",
@@ -804,18 +1119,22 @@ __all__ = [
     "PasswordViolations",
     "PatchAction",
     "PatchAnnotationFiltersRequest",
+    "PatchAnnotationTracksRequest",
     "PatchAnnotationsRequest",
     "PatchAnnotationsSearchesRequest",
     "PatchAnnotationsStatusRequest",
     "PatchAnnotationsStatusResponse",
     "PatchAppRequest",
+    "PatchAppsDetailsRequest",
     "PatchAppsIdsRequest",
     "PatchAppsRequest",
     "PatchCollaboratorsRequest",
+    "PatchComputeClustersRequest",
     "PatchConceptLanguagesRequest",
     "PatchConceptsRequest",
     "PatchDatasetVersionsRequest",
     "PatchDatasetsRequest",
+    "PatchDeploymentsRequest",
     "PatchInputsRequest",
     "PatchInputsSearchesRequest",
     "PatchKeysRequest",
@@ -827,21 +1146,46 @@ __all__ = [
     "PatchModelUseCasesRequest",
     "PatchModelVersionsRequest",
     "PatchModelsRequest",
+    "PatchNodepoolsRequest",
+    "PatchPipelineVersionRunsRequest",
+    "PatchPipelineVersionsRequest",
+    "PatchPipelinesRequest",
+    "PatchRunnersRequest",
     "PatchSearchesRequest",
+    "PatchSecretsRequest",
     "PatchTasksRequest",
     "PatchWorkflowIdsRequest",
+    "PatchWorkflowVersionEvaluationsRequest",
     "PatchWorkflowVersionsRequest",
     "PatchWorkflowsRequest",
+    "Pipeline",
+    "PipelineStep",
+    "PipelineStepInputParam",
+    "PipelineStepVersion",
+    "PipelineTemplate",
+    "PipelineTemplateParameter",
+    "PipelineVersion",
+    "PipelineVersionConfig",
+    "PipelineVersionRun",
+    "PipelineVersionRunStatusLog",
     "Point",
     "Polygon",
     "PostAnnotationFiltersRequest",
+    "PostAnnotationTracksRequest",
     "PostAnnotationsRequest",
     "PostAnnotationsSearchesRequest",
     "PostAppDuplicationsRequest",
     "PostAppsRequest",
     "PostAppsSearchesRequest",
+    "PostArtifactVersionsUploadConfig",
+    "PostArtifactVersionsUploadRequest",
+    "PostArtifactVersionsUploadResponse",
+    "PostArtifactsRequest",
+    "PostAuditLogSearchesRequest",
     "PostBulkOperationsRequest",
     "PostCollaboratorsRequest",
+    "PostComputeClustersRequest",
+    "PostComputePlaneMetricsRequest",
     "PostConceptLanguagesRequest",
     "PostConceptRelationsRequest",
     "PostConceptsRequest",
@@ -849,6 +1193,7 @@ __all__ = [
     "PostDatasetInputsRequest",
     "PostDatasetVersionsRequest",
     "PostDatasetsRequest",
+    "PostDeploymentsRequest",
     "PostEvaluationsRequest",
     "PostInputsDataSourcesRequest",
     "PostInputsRequest",
@@ -857,28 +1202,54 @@ __all__ = [
     "PostKeysRequest",
     "PostKnowledgeGraphsRequest",
     "PostLabelOrdersRequest",
+    "PostLogEntriesRequest",
+    "PostMetricsQueryRequest",
+    "PostModelMigrationRequest",
     "PostModelOutputsRequest",
     "PostModelVersionEvaluationsRequest",
     "PostModelVersionMetricsRequest",
     "PostModelVersionsPublishRequest",
     "PostModelVersionsRequest",
+    "PostModelVersionsTrainingTimeEstimateRequest",
     "PostModelVersionsUnPublishRequest",
+    "PostModelVersionsUploadConfig",
+    "PostModelVersionsUploadRequest",
+    "PostModelVersionsUploadResponse",
     "PostModelsRequest",
     "PostModelsSearchesRequest",
+    "PostNodepoolStatusRequest",
+    "PostNodepoolsRequest",
+    "PostPipelineStepVersionsUploadConfig",
+    "PostPipelineStepVersionsUploadRequest",
+    "PostPipelineStepVersionsUploadResponse",
+    "PostPipelineStepsRequest",
+    "PostPipelineVersionRunFromTemplateRequest",
+    "PostPipelineVersionRunFromTemplateResponse",
+    "PostPipelineVersionRunsRequest",
+    "PostPipelinesRequest",
+    "PostRunnerItemOutputsRequest",
+    "PostRunnerReplicaTaskMetricsRequest",
+    "PostRunnersRequest",
     "PostSearchesByIDRequest",
     "PostSearchesRequest",
+    "PostSecretsRequest",
     "PostTasksRequest",
+    "PostTrackAnnotationsSearchesRequest",
     "PostUploadsRequest",
     "PostValidatePasswordRequest",
     "PostWorkflowResultsRequest",
     "PostWorkflowResultsResponse",
+    "PostWorkflowVersionEvaluationDataRequest",
+    "PostWorkflowVersionEvaluationsRequest",
     "PostWorkflowVersionsPublishRequest",
     "PostWorkflowVersionsUnPublishRequest",
     "PostWorkflowsRequest",
     "PrecisionRecallCurve",
     "PretrainedModelConfig",
+    "ProcessingInfo",
     "Progress",
     "PutDatasetVersionExportsRequest",
+    "PutModelVersionExportsRequest",
     "PutTaskAssignmentsRequest",
     "PutTaskAssignmentsRequestAction",
     "PutUploadContentPartsRequest",
@@ -892,22 +1263,33 @@ __all__ = [
     "ReviewRejectConfig",
     "ReviewRequestChangesConfig",
     "ReviewStartConfig",
+    "Role",
+    "RoleType",
     "Runner",
+    "RunnerItem",
+    "RunnerItemMetadata",
+    "RunnerItemOutput",
     "RunnerMethodType",
     "RunnerMetrics",
+    "RunnerReplicaTaskMetrics",
     "RunnerSelector",
     "ScopeDeps",
     "Search",
+    "Secret",
     "SingleAnnotationFilterResponse",
     "SingleAnnotationResponse",
     "SingleAppDuplicationResponse",
     "SingleAppResponse",
+    "SingleArtifactResponse",
+    "SingleArtifactVersionResponse",
     "SingleBulkOperationsResponse",
+    "SingleComputeClusterResponse",
     "SingleConceptLanguageResponse",
     "SingleConceptResponse",
     "SingleDatasetInputResponse",
     "SingleDatasetResponse",
     "SingleDatasetVersionResponse",
+    "SingleDeploymentResponse",
     "SingleEvalMetricsResponse",
     "SingleInputCountResponse",
     "SingleInputResponse",
@@ -917,24 +1299,38 @@ __all__ = [
     "SingleLabelOrderResponse",
     "SingleModelResponse",
     "SingleModelTypeResponse",
+    "SingleModelVersionExportResponse",
     "SingleModelVersionInputExampleResponse",
     "SingleModelVersionResponse",
+    "SingleNodepoolResponse",
     "SinglePasswordValidationResponse",
+    "SinglePipelineResponse",
+    "SinglePipelineStepResponse",
+    "SinglePipelineStepVersionResponse",
+    "SinglePipelineVersionResponse",
+    "SinglePipelineVersionRunResponse",
     "SingleRunnerResponse",
     "SingleSearchResponse",
+    "SingleSecretResponse",
     "SingleStatusCodeResponse",
+    "SingleStreamAnnotationResponse",
     "SingleTaskCountResponse",
     "SingleTaskResponse",
     "SingleUploadResponse",
     "SingleUserResponse",
     "SingleWorkflowResponse",
+    "SingleWorkflowVersionEvaluationResponse",
     "SingleWorkflowVersionResponse",
     "Span",
     "SpecialHandling",
     "SplitIntoDatasets",
     "Status",
     "StatusCode",
+    "StreamAnnotationsRequest",
     "StreamInputsRequest",
+    "StreamLivestreamAnnotationsRequest",
+    "StreamLogEntriesRequest",
+    "SyncStateRequest",
     "Task",
     "TaskAIAssistant",
     "TaskAssignment",
@@ -951,6 +1347,7 @@ __all__ = [
     "TaskWorkMetrics",
     "TaskWorker",
     "TaskWorkerPartitionedStrategyInfo",
+    "Team",
     "Text",
     "TextInfo",
     "ThresholdRange",
@@ -978,11 +1375,18 @@ __all__ = [
     "Worker",
     "WorkerIDSet",
     "Workflow",
+    "WorkflowEvaluationInputResult",
+    "WorkflowEvaluationResult",
+    "WorkflowEvaluationResultSummary",
     "WorkflowModelUseCase",
     "WorkflowNode",
     "WorkflowResult",
     "WorkflowState",
     "WorkflowVersion",
+    "WorkflowVersionEvaluation",
+    "WorkflowVersionEvaluationData",
+    "WorkflowVersionEvaluationMetric",
+    "WorkflowVersionEvaluationTemplate",
     "WorkflowVersionPublishRequest",
     "WorkflowVersionUnPublishRequest",
     "add_V2Servicer_to_server",

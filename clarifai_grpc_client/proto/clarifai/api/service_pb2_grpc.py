@@ -3,15 +3,27 @@
 import grpc
 import warnings
 
+from clarifai_grpc_client.proto.clarifai.api import annotation_tracks_service_pb2 as clarifai_dot_api_dot_annotation__tracks__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import annotations_service_pb2 as clarifai_dot_api_dot_annotations__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import apps_details_service_pb2 as clarifai_dot_api_dot_apps__details__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import apps_service_pb2 as clarifai_dot_api_dot_apps__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import artifacts_service_pb2 as clarifai_dot_api_dot_artifacts__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import audit_logs_service_pb2 as clarifai_dot_api_dot_audit__logs__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import compute_service_pb2 as clarifai_dot_api_dot_compute__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import concepts_service_pb2 as clarifai_dot_api_dot_concepts__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import datasets_service_pb2 as clarifai_dot_api_dot_datasets__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import inputs_service_pb2 as clarifai_dot_api_dot_inputs__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import logs_service_pb2 as clarifai_dot_api_dot_logs__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import metrics_query_service_pb2 as clarifai_dot_api_dot_metrics__query__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import model_versions_service_pb2 as clarifai_dot_api_dot_model__versions__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import models_service_pb2 as clarifai_dot_api_dot_models__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import pipelines_service_pb2 as clarifai_dot_api_dot_pipelines__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import runner_items_service_pb2 as clarifai_dot_api_dot_runner__items__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import search_service_pb2 as clarifai_dot_api_dot_search__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import secrets_service_pb2 as clarifai_dot_api_dot_secrets__service__pb2
 from clarifai_grpc_client.proto.clarifai.api.status import status_pb2 as clarifai_dot_api_dot_status_dot_status__pb2
 from clarifai_grpc_client.proto.clarifai.api import tasks_service_pb2 as clarifai_dot_api_dot_tasks__service__pb2
+from clarifai_grpc_client.proto.clarifai.api import workflow_evaluations_service_pb2 as clarifai_dot_api_dot_workflow__evaluations__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import workflows_service_pb2 as clarifai_dot_api_dot_workflows__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -943,6 +955,476 @@ class V2Stub:
                 '/clarifai.api.V2/DeleteLabelOrders',
                 request_serializer=clarifai_dot_api_dot_tasks__service__pb2.DeleteLabelOrdersRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetPipeline = channel.unary_unary(
+                '/clarifai.api.V2/GetPipeline',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineResponse.FromString,
+                _registered_method=True)
+        self.ListPipelines = channel.unary_unary(
+                '/clarifai.api.V2/ListPipelines',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelinesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.FromString,
+                _registered_method=True)
+        self.PostPipelines = channel.unary_unary(
+                '/clarifai.api.V2/PostPipelines',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelinesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.FromString,
+                _registered_method=True)
+        self.PatchPipelines = channel.unary_unary(
+                '/clarifai.api.V2/PatchPipelines',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelinesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.FromString,
+                _registered_method=True)
+        self.DeletePipelines = channel.unary_unary(
+                '/clarifai.api.V2/DeletePipelines',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelinesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetPipelineVersion = channel.unary_unary(
+                '/clarifai.api.V2/GetPipelineVersion',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineVersionRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineVersionResponse.FromString,
+                _registered_method=True)
+        self.ListPipelineVersions = channel.unary_unary(
+                '/clarifai.api.V2/ListPipelineVersions',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionResponse.FromString,
+                _registered_method=True)
+        self.PatchPipelineVersions = channel.unary_unary(
+                '/clarifai.api.V2/PatchPipelineVersions',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelineVersionsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionResponse.FromString,
+                _registered_method=True)
+        self.DeletePipelineVersions = channel.unary_unary(
+                '/clarifai.api.V2/DeletePipelineVersions',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineVersionsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetPipelineStep = channel.unary_unary(
+                '/clarifai.api.V2/GetPipelineStep',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineStepRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineStepResponse.FromString,
+                _registered_method=True)
+        self.ListPipelineSteps = channel.unary_unary(
+                '/clarifai.api.V2/ListPipelineSteps',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineStepsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepResponse.FromString,
+                _registered_method=True)
+        self.PostPipelineSteps = channel.unary_unary(
+                '/clarifai.api.V2/PostPipelineSteps',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepResponse.FromString,
+                _registered_method=True)
+        self.DeletePipelineSteps = channel.unary_unary(
+                '/clarifai.api.V2/DeletePipelineSteps',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineStepsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetPipelineStepVersion = channel.unary_unary(
+                '/clarifai.api.V2/GetPipelineStepVersion',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineStepVersionRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineStepVersionResponse.FromString,
+                _registered_method=True)
+        self.ListPipelineStepVersions = channel.unary_unary(
+                '/clarifai.api.V2/ListPipelineStepVersions',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineStepVersionsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepVersionResponse.FromString,
+                _registered_method=True)
+        self.PostPipelineStepVersionsUpload = channel.stream_stream(
+                '/clarifai.api.V2/PostPipelineStepVersionsUpload',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepVersionsUploadRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepVersionsUploadResponse.FromString,
+                _registered_method=True)
+        self.DeletePipelineStepVersions = channel.unary_unary(
+                '/clarifai.api.V2/DeletePipelineStepVersions',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineStepVersionsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetPipelineVersionRun = channel.unary_unary(
+                '/clarifai.api.V2/GetPipelineVersionRun',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineVersionRunRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineVersionRunResponse.FromString,
+                _registered_method=True)
+        self.ListPipelineVersionRuns = channel.unary_unary(
+                '/clarifai.api.V2/ListPipelineVersionRuns',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionRunsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.FromString,
+                _registered_method=True)
+        self.PostPipelineVersionRuns = channel.unary_unary(
+                '/clarifai.api.V2/PostPipelineVersionRuns',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.FromString,
+                _registered_method=True)
+        self.PatchPipelineVersionRuns = channel.unary_unary(
+                '/clarifai.api.V2/PatchPipelineVersionRuns',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelineVersionRunsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.FromString,
+                _registered_method=True)
+        self.ListPipelineVersionRunStatusLogs = channel.unary_unary(
+                '/clarifai.api.V2/ListPipelineVersionRunStatusLogs',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionRunStatusLogsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunStatusLogResponse.FromString,
+                _registered_method=True)
+        self.ListPipelineTemplates = channel.unary_unary(
+                '/clarifai.api.V2/ListPipelineTemplates',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineTemplatesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineTemplateResponse.FromString,
+                _registered_method=True)
+        self.PostPipelineVersionRunFromTemplate = channel.unary_unary(
+                '/clarifai.api.V2/PostPipelineVersionRunFromTemplate',
+                request_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunFromTemplateRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunFromTemplateResponse.FromString,
+                _registered_method=True)
+        self.GetSecret = channel.unary_unary(
+                '/clarifai.api.V2/GetSecret',
+                request_serializer=clarifai_dot_api_dot_secrets__service__pb2.GetSecretRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_secrets__service__pb2.SingleSecretResponse.FromString,
+                _registered_method=True)
+        self.ListSecrets = channel.unary_unary(
+                '/clarifai.api.V2/ListSecrets',
+                request_serializer=clarifai_dot_api_dot_secrets__service__pb2.ListSecretsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+                _registered_method=True)
+        self.PostSecrets = channel.unary_unary(
+                '/clarifai.api.V2/PostSecrets',
+                request_serializer=clarifai_dot_api_dot_secrets__service__pb2.PostSecretsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+                _registered_method=True)
+        self.PatchSecrets = channel.unary_unary(
+                '/clarifai.api.V2/PatchSecrets',
+                request_serializer=clarifai_dot_api_dot_secrets__service__pb2.PatchSecretsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+                _registered_method=True)
+        self.DeleteSecrets = channel.unary_unary(
+                '/clarifai.api.V2/DeleteSecrets',
+                request_serializer=clarifai_dot_api_dot_secrets__service__pb2.DeleteSecretsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+                _registered_method=True)
+        self.ListRunnerItems = channel.unary_unary(
+                '/clarifai.api.V2/ListRunnerItems',
+                request_serializer=clarifai_dot_api_dot_runner__items__service__pb2.ListRunnerItemsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemResponse.FromString,
+                _registered_method=True)
+        self.PostRunnerItemOutputs = channel.unary_unary(
+                '/clarifai.api.V2/PostRunnerItemOutputs',
+                request_serializer=clarifai_dot_api_dot_runner__items__service__pb2.PostRunnerItemOutputsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemOutputResponse.FromString,
+                _registered_method=True)
+        self.ProcessRunnerItems = channel.stream_stream(
+                '/clarifai.api.V2/ProcessRunnerItems',
+                request_serializer=clarifai_dot_api_dot_runner__items__service__pb2.PostRunnerItemOutputsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemResponse.FromString,
+                _registered_method=True)
+        self.ListCloudProviders = channel.unary_unary(
+                '/clarifai.api.V2/ListCloudProviders',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.ListCloudProvidersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiCloudProviderResponse.FromString,
+                _registered_method=True)
+        self.ListCloudRegions = channel.unary_unary(
+                '/clarifai.api.V2/ListCloudRegions',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.ListCloudRegionsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiCloudRegionResponse.FromString,
+                _registered_method=True)
+        self.ListInstanceTypes = channel.unary_unary(
+                '/clarifai.api.V2/ListInstanceTypes',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.ListInstanceTypesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiInstanceTypeResponse.FromString,
+                _registered_method=True)
+        self.GetComputeCluster = channel.unary_unary(
+                '/clarifai.api.V2/GetComputeCluster',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.GetComputeClusterRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.SingleComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.ListComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/ListComputeClusters',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.ListComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.PostComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/PostComputeClusters',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PostComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.PatchComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/PatchComputeClusters',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PatchComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.DeleteComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/DeleteComputeClusters',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.DeleteComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetNodepool = channel.unary_unary(
+                '/clarifai.api.V2/GetNodepool',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.GetNodepoolRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.SingleNodepoolResponse.FromString,
+                _registered_method=True)
+        self.ListNodepools = channel.unary_unary(
+                '/clarifai.api.V2/ListNodepools',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.ListNodepoolsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.FromString,
+                _registered_method=True)
+        self.PostNodepools = channel.unary_unary(
+                '/clarifai.api.V2/PostNodepools',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PostNodepoolsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.FromString,
+                _registered_method=True)
+        self.PatchNodepools = channel.unary_unary(
+                '/clarifai.api.V2/PatchNodepools',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PatchNodepoolsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.FromString,
+                _registered_method=True)
+        self.DeleteNodepools = channel.unary_unary(
+                '/clarifai.api.V2/DeleteNodepools',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.DeleteNodepoolsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostNodepoolStatus = channel.unary_unary(
+                '/clarifai.api.V2/PostNodepoolStatus',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PostNodepoolStatusRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostRunners = channel.unary_unary(
+                '/clarifai.api.V2/PostRunners',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PostRunnersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_models__service__pb2.MultiRunnerResponse.FromString,
+                _registered_method=True)
+        self.PatchRunners = channel.unary_unary(
+                '/clarifai.api.V2/PatchRunners',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PatchRunnersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_models__service__pb2.MultiRunnerResponse.FromString,
+                _registered_method=True)
+        self.DeleteRunners = channel.unary_unary(
+                '/clarifai.api.V2/DeleteRunners',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.DeleteRunnersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostRunnerReplicaTaskMetrics = channel.unary_unary(
+                '/clarifai.api.V2/PostRunnerReplicaTaskMetrics',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PostRunnerReplicaTaskMetricsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetDeployment = channel.unary_unary(
+                '/clarifai.api.V2/GetDeployment',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.GetDeploymentRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.SingleDeploymentResponse.FromString,
+                _registered_method=True)
+        self.ListDeployments = channel.unary_unary(
+                '/clarifai.api.V2/ListDeployments',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.ListDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.FromString,
+                _registered_method=True)
+        self.PostDeployments = channel.unary_unary(
+                '/clarifai.api.V2/PostDeployments',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PostDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.FromString,
+                _registered_method=True)
+        self.PatchDeployments = channel.unary_unary(
+                '/clarifai.api.V2/PatchDeployments',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PatchDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.FromString,
+                _registered_method=True)
+        self.DeleteDeployments = channel.unary_unary(
+                '/clarifai.api.V2/DeleteDeployments',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.DeleteDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostComputePlaneMetrics = channel.unary_unary(
+                '/clarifai.api.V2/PostComputePlaneMetrics',
+                request_serializer=clarifai_dot_api_dot_compute__service__pb2.PostComputePlaneMetricsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostArtifacts = channel.unary_unary(
+                '/clarifai.api.V2/PostArtifacts',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactResponse.FromString,
+                _registered_method=True)
+        self.GetArtifact = channel.unary_unary(
+                '/clarifai.api.V2/GetArtifact',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.GetArtifactRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.SingleArtifactResponse.FromString,
+                _registered_method=True)
+        self.ListArtifacts = channel.unary_unary(
+                '/clarifai.api.V2/ListArtifacts',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.ListArtifactsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactResponse.FromString,
+                _registered_method=True)
+        self.DeleteArtifact = channel.unary_unary(
+                '/clarifai.api.V2/DeleteArtifact',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.DeleteArtifactRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostArtifactVersionsUpload = channel.stream_stream(
+                '/clarifai.api.V2/PostArtifactVersionsUpload',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactVersionsUploadRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactVersionsUploadResponse.FromString,
+                _registered_method=True)
+        self.GetArtifactVersion = channel.unary_unary(
+                '/clarifai.api.V2/GetArtifactVersion',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.GetArtifactVersionRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.SingleArtifactVersionResponse.FromString,
+                _registered_method=True)
+        self.ListArtifactVersions = channel.unary_unary(
+                '/clarifai.api.V2/ListArtifactVersions',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.ListArtifactVersionsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactVersionResponse.FromString,
+                _registered_method=True)
+        self.DeleteArtifactVersion = channel.unary_unary(
+                '/clarifai.api.V2/DeleteArtifactVersion',
+                request_serializer=clarifai_dot_api_dot_artifacts__service__pb2.DeleteArtifactVersionRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.ListLogEntries = channel.unary_unary(
+                '/clarifai.api.V2/ListLogEntries',
+                request_serializer=clarifai_dot_api_dot_logs__service__pb2.ListLogEntriesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_logs__service__pb2.MultiLogEntryResponse.FromString,
+                _registered_method=True)
+        self.StreamLogEntries = channel.unary_stream(
+                '/clarifai.api.V2/StreamLogEntries',
+                request_serializer=clarifai_dot_api_dot_logs__service__pb2.StreamLogEntriesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_logs__service__pb2.MultiLogEntryResponse.FromString,
+                _registered_method=True)
+        self.PostLogEntries = channel.unary_unary(
+                '/clarifai.api.V2/PostLogEntries',
+                request_serializer=clarifai_dot_api_dot_logs__service__pb2.PostLogEntriesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.ListMetricLabels = channel.unary_unary(
+                '/clarifai.api.V2/ListMetricLabels',
+                request_serializer=clarifai_dot_api_dot_metrics__query__service__pb2.ListMetricLabelsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_metrics__query__service__pb2.MultiMetricLabelsResponse.FromString,
+                _registered_method=True)
+        self.PostMetricsQuery = channel.unary_unary(
+                '/clarifai.api.V2/PostMetricsQuery',
+                request_serializer=clarifai_dot_api_dot_metrics__query__service__pb2.PostMetricsQueryRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_metrics__query__service__pb2.MetricsQueryResponse.FromString,
+                _registered_method=True)
+        self.PostAnnotationTracks = channel.unary_unary(
+                '/clarifai.api.V2/PostAnnotationTracks',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.PostAnnotationTracksRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.FromString,
+                _registered_method=True)
+        self.ListAnnotationTracks = channel.unary_unary(
+                '/clarifai.api.V2/ListAnnotationTracks',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.ListAnnotationTracksRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.FromString,
+                _registered_method=True)
+        self.PatchAnnotationTracks = channel.unary_unary(
+                '/clarifai.api.V2/PatchAnnotationTracks',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.PatchAnnotationTracksRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.FromString,
+                _registered_method=True)
+        self.DeleteAnnotationTracks = channel.unary_unary(
+                '/clarifai.api.V2/DeleteAnnotationTracks',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.DeleteAnnotationTracksRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostTrackAnnotationsSearches = channel.unary_unary(
+                '/clarifai.api.V2/PostTrackAnnotationsSearches',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.PostTrackAnnotationsSearchesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_annotations__service__pb2.MultiAnnotationResponse.FromString,
+                _registered_method=True)
+        self.StreamAnnotations = channel.unary_stream(
+                '/clarifai.api.V2/StreamAnnotations',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.StreamAnnotationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.SingleStreamAnnotationResponse.FromString,
+                _registered_method=True)
+        self.StreamLivestreamAnnotations = channel.unary_stream(
+                '/clarifai.api.V2/StreamLivestreamAnnotations',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.StreamLivestreamAnnotationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.SingleStreamAnnotationResponse.FromString,
+                _registered_method=True)
+        self.ListAnnotationWorkers = channel.unary_unary(
+                '/clarifai.api.V2/ListAnnotationWorkers',
+                request_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.ListAnnotationWorkersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiWorkerResponse.FromString,
+                _registered_method=True)
+        self.ListWorkflowEvaluationTemplates = channel.unary_unary(
+                '/clarifai.api.V2/ListWorkflowEvaluationTemplates',
+                request_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowEvaluationTemplatesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowEvaluationTemplateResponse.FromString,
+                _registered_method=True)
+        self.PostWorkflowVersionEvaluations = channel.unary_unary(
+                '/clarifai.api.V2/PostWorkflowVersionEvaluations',
+                request_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.PostWorkflowVersionEvaluationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.FromString,
+                _registered_method=True)
+        self.GetWorkflowVersionEvaluation = channel.unary_unary(
+                '/clarifai.api.V2/GetWorkflowVersionEvaluation',
+                request_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.GetWorkflowVersionEvaluationRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.SingleWorkflowVersionEvaluationResponse.FromString,
+                _registered_method=True)
+        self.ListWorkflowVersionEvaluations = channel.unary_unary(
+                '/clarifai.api.V2/ListWorkflowVersionEvaluations',
+                request_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowVersionEvaluationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.FromString,
+                _registered_method=True)
+        self.PatchWorkflowVersionEvaluations = channel.unary_unary(
+                '/clarifai.api.V2/PatchWorkflowVersionEvaluations',
+                request_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.PatchWorkflowVersionEvaluationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.FromString,
+                _registered_method=True)
+        self.PostWorkflowVersionEvaluationData = channel.unary_unary(
+                '/clarifai.api.V2/PostWorkflowVersionEvaluationData',
+                request_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.PostWorkflowVersionEvaluationDataRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiListWorkflowVersionEvaluationDataResponse.FromString,
+                _registered_method=True)
+        self.ListWorkflowVersionEvaluationData = channel.unary_unary(
+                '/clarifai.api.V2/ListWorkflowVersionEvaluationData',
+                request_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowVersionEvaluationDataRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiListWorkflowVersionEvaluationDataResponse.FromString,
+                _registered_method=True)
+        self.PostAuditLogSearches = channel.unary_unary(
+                '/clarifai.api.V2/PostAuditLogSearches',
+                request_serializer=clarifai_dot_api_dot_audit__logs__service__pb2.PostAuditLogSearchesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_audit__logs__service__pb2.MultiAuditLogEntryResponse.FromString,
+                _registered_method=True)
+        self.PutModelVersionExports = channel.unary_unary(
+                '/clarifai.api.V2/PutModelVersionExports',
+                request_serializer=clarifai_dot_api_dot_model__versions__service__pb2.PutModelVersionExportsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.SingleModelVersionExportResponse.FromString,
+                _registered_method=True)
+        self.GetModelVersionExport = channel.unary_unary(
+                '/clarifai.api.V2/GetModelVersionExport',
+                request_serializer=clarifai_dot_api_dot_model__versions__service__pb2.GetModelVersionExportRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.SingleModelVersionExportResponse.FromString,
+                _registered_method=True)
+        self.PostModelVersionsTrainingTimeEstimate = channel.unary_unary(
+                '/clarifai.api.V2/PostModelVersionsTrainingTimeEstimate',
+                request_serializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsTrainingTimeEstimateRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.MultiTrainingTimeEstimateResponse.FromString,
+                _registered_method=True)
+        self.PostModelMigration = channel.unary_unary(
+                '/clarifai.api.V2/PostModelMigration',
+                request_serializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelMigrationRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_models__service__pb2.SingleModelResponse.FromString,
+                _registered_method=True)
+        self.DeleteModelMigration = channel.unary_unary(
+                '/clarifai.api.V2/DeleteModelMigration',
+                request_serializer=clarifai_dot_api_dot_model__versions__service__pb2.DeleteModelMigrationRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_models__service__pb2.SingleModelResponse.FromString,
+                _registered_method=True)
+        self.PostModelVersionsUpload = channel.stream_stream(
+                '/clarifai.api.V2/PostModelVersionsUpload',
+                request_serializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsUploadRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsUploadResponse.FromString,
+                _registered_method=True)
+        self.GenerateModelOutputs = channel.unary_stream(
+                '/clarifai.api.V2/GenerateModelOutputs',
+                request_serializer=clarifai_dot_api_dot_models__service__pb2.PostModelOutputsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_models__service__pb2.MultiOutputResponse.FromString,
+                _registered_method=True)
+        self.StreamModelOutputs = channel.stream_stream(
+                '/clarifai.api.V2/StreamModelOutputs',
+                request_serializer=clarifai_dot_api_dot_models__service__pb2.PostModelOutputsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_models__service__pb2.MultiOutputResponse.FromString,
+                _registered_method=True)
+        self.PatchAppsDetails = channel.unary_unary(
+                '/clarifai.api.V2/PatchAppsDetails',
+                request_serializer=clarifai_dot_api_dot_apps__details__service__pb2.PatchAppsDetailsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_apps__service__pb2.MultiAppResponse.FromString,
                 _registered_method=True)
 
 
@@ -2268,6 +2750,723 @@ class V2Servicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPipeline(self, request, context):
+        """---------------------------------------------------------------------------
+        Pipelines, pipeline steps, their versions and runs, pipeline templates
+        ---------------------------------------------------------------------------
+
+        Get one pipeline of an app by its ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPipelines(self, request, context):
+        """List the pipelines of an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostPipelines(self, request, context):
+        """Create one or more pipelines in an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchPipelines(self, request, context):
+        """Update one or more pipelines of an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePipelines(self, request, context):
+        """Delete several pipelines of an app in one request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPipelineVersion(self, request, context):
+        """Get one version of a pipeline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPipelineVersions(self, request, context):
+        """List the versions of a pipeline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchPipelineVersions(self, request, context):
+        """Update one or more versions of a pipeline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePipelineVersions(self, request, context):
+        """Delete several versions of a pipeline in one request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPipelineStep(self, request, context):
+        """Get one pipeline step by its ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPipelineSteps(self, request, context):
+        """List the pipeline steps of an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostPipelineSteps(self, request, context):
+        """Create one or more pipeline steps in an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePipelineSteps(self, request, context):
+        """Delete several pipeline steps of an app in one request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPipelineStepVersion(self, request, context):
+        """Get one version of a pipeline step.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPipelineStepVersions(self, request, context):
+        """List the versions of a pipeline step.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostPipelineStepVersionsUpload(self, request_iterator, context):
+        """Upload a new pipeline step version: a config message, then the content in parts; the
+        server answers with the upload's progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePipelineStepVersions(self, request, context):
+        """Delete several versions of a pipeline step in one request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPipelineVersionRun(self, request, context):
+        """Get one run of a pipeline version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPipelineVersionRuns(self, request, context):
+        """List the runs of a pipeline version, or the pipeline version runs on a nodepool.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostPipelineVersionRuns(self, request, context):
+        """Start one or more runs of a pipeline version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchPipelineVersionRuns(self, request, context):
+        """Update one or more runs of a pipeline version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPipelineVersionRunStatusLogs(self, request, context):
+        """List the status history of a pipeline version run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPipelineTemplates(self, request, context):
+        """List the available pipeline templates.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostPipelineVersionRunFromTemplate(self, request, context):
+        """Create a pipeline from a template and start a run of it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSecret(self, request, context):
+        """---------------------------------------------------------------------------
+        Secrets
+        ---------------------------------------------------------------------------
+
+        Get one secret of a user by its ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSecrets(self, request, context):
+        """List the secrets of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostSecrets(self, request, context):
+        """Create one or more secrets for a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchSecrets(self, request, context):
+        """Update one or more secrets of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSecrets(self, request, context):
+        """Delete several secrets of a user in one request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRunnerItems(self, request, context):
+        """---------------------------------------------------------------------------
+        Runner work items
+        ---------------------------------------------------------------------------
+
+        Fetch the work items waiting for a runner.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostRunnerItemOutputs(self, request, context):
+        """Send back the outputs a runner produced for one work item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProcessRunnerItems(self, request_iterator, context):
+        """Exchange work over one bidirectional stream: the runner sends outputs and status, the
+        server sends work items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCloudProviders(self, request, context):
+        """---------------------------------------------------------------------------
+        Compute orchestration: cloud providers, regions and instance types, compute clusters,
+        nodepools, runners, deployments and compute plane reports
+        ---------------------------------------------------------------------------
+
+        List the cloud providers that compute clusters can run on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCloudRegions(self, request, context):
+        """List the regions of a cloud provider.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInstanceTypes(self, request, context):
+        """List the instance types offered in a region of a cloud provider.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetComputeCluster(self, request, context):
+        """Get one compute cluster of a user by its ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComputeClusters(self, request, context):
+        """List the compute clusters of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostComputeClusters(self, request, context):
+        """Create one or more compute clusters for a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchComputeClusters(self, request, context):
+        """Update one or more compute clusters of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteComputeClusters(self, request, context):
+        """Delete one or more compute clusters of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNodepool(self, request, context):
+        """Get one nodepool of a compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNodepools(self, request, context):
+        """List nodepools, of one compute cluster or of all the clusters of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostNodepools(self, request, context):
+        """Create one or more nodepools in a compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchNodepools(self, request, context):
+        """Update one or more nodepools of a compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteNodepools(self, request, context):
+        """Delete one or more nodepools of a compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostNodepoolStatus(self, request, context):
+        """Report the state of a nodepool.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostRunners(self, request, context):
+        """Create one or more runners in a nodepool.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchRunners(self, request, context):
+        """Update one or more runners of a nodepool. Its REST route is a POST, on the same path as
+        PostRunners.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRunners(self, request, context):
+        """Delete one or more runners of a nodepool.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostRunnerReplicaTaskMetrics(self, request, context):
+        """Report the progress counters of tasks handled by runner replicas.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeployment(self, request, context):
+        """Get one deployment of a user by its ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeployments(self, request, context):
+        """List the deployments of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostDeployments(self, request, context):
+        """Create one or more deployments of models or workflows onto nodepools.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchDeployments(self, request, context):
+        """Update one or more deployments of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDeployments(self, request, context):
+        """Delete one or more deployments of a user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostComputePlaneMetrics(self, request, context):
+        """Report usage metrics from nodes of the compute plane.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostArtifacts(self, request, context):
+        """---------------------------------------------------------------------------
+        Artifacts and artifact versions
+        ---------------------------------------------------------------------------
+
+        Create one or more artifacts in an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetArtifact(self, request, context):
+        """Get one artifact of an app by its ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListArtifacts(self, request, context):
+        """List the artifacts of an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteArtifact(self, request, context):
+        """Delete one artifact of an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostArtifactVersionsUpload(self, request_iterator, context):
+        """Upload a new version of an artifact over a bidirectional stream: the first request
+        carries the upload configuration, later ones carry parts of the content, and the
+        responses report the progress of the upload.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetArtifactVersion(self, request, context):
+        """Get one version of an artifact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListArtifactVersions(self, request, context):
+        """List the versions of an artifact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteArtifactVersion(self, request, context):
+        """Delete one version of an artifact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLogEntries(self, request, context):
+        """---------------------------------------------------------------------------
+        Log entries
+        ---------------------------------------------------------------------------
+
+        List the log entries of a runner, nodepool, compute cluster, model version or pipeline run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamLogEntries(self, request, context):
+        """Follow the log entries of a runner, model version or pipeline run as a server stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostLogEntries(self, request, context):
+        """Write one or more log entries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMetricLabels(self, request, context):
+        """---------------------------------------------------------------------------
+        Operational metrics
+        ---------------------------------------------------------------------------
+
+        List the labels, and their values, of some metric types.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostMetricsQuery(self, request, context):
+        """Query an operational metric over a time range.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostAnnotationTracks(self, request, context):
+        """---------------------------------------------------------------------------
+        Annotation tracks, track annotation searches and annotation streams
+        ---------------------------------------------------------------------------
+
+        Add annotation tracks to a video input.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAnnotationTracks(self, request, context):
+        """List the annotation tracks of a video input.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchAnnotationTracks(self, request, context):
+        """Update one or more annotation tracks of a video input.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAnnotationTracks(self, request, context):
+        """Delete annotation tracks of a video input.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostTrackAnnotationsSearches(self, request, context):
+        """Find the annotations of one track of a video input within a range of frames.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamAnnotations(self, request, context):
+        """Stream the annotations of the tracks of a video input, one annotation per response message.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamLivestreamAnnotations(self, request, context):
+        """Stream the annotations of a live stream input as they are produced.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAnnotationWorkers(self, request, context):
+        """List the workers (users, models, workflows) that made annotations in an app.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkflowEvaluationTemplates(self, request, context):
+        """---------------------------------------------------------------------------
+        Workflow version evaluations
+        ---------------------------------------------------------------------------
+
+        List the available templates for workflow version evaluations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostWorkflowVersionEvaluations(self, request, context):
+        """Start one or more evaluations of a workflow version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWorkflowVersionEvaluation(self, request, context):
+        """Get one evaluation of a workflow version by its ID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkflowVersionEvaluations(self, request, context):
+        """List the evaluations of a workflow version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchWorkflowVersionEvaluations(self, request, context):
+        """Update one or more evaluations of a workflow version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostWorkflowVersionEvaluationData(self, request, context):
+        """Add per-input data (ground truths, predictions, results) to an evaluation of a workflow version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWorkflowVersionEvaluationData(self, request, context):
+        """List the per-input data of an evaluation of a workflow version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostAuditLogSearches(self, request, context):
+        """---------------------------------------------------------------------------
+        Audit logs
+        ---------------------------------------------------------------------------
+
+        Search the audit log of a user or organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutModelVersionExports(self, request, context):
+        """---------------------------------------------------------------------------
+        Model version exports, training time estimates, migrations and uploads
+        ---------------------------------------------------------------------------
+
+        Start exporting a model version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModelVersionExport(self, request, context):
+        """Get the export of a model version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostModelVersionsTrainingTimeEstimate(self, request, context):
+        """Estimate how long training the given model versions would take.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostModelMigration(self, request, context):
+        """Migrate a model, or one of its versions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteModelMigration(self, request, context):
+        """Delete the migration of a model.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostModelVersionsUpload(self, request_iterator, context):
+        """Upload the files of a new model version: the client streams the settings and then the file
+        parts, the server streams progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GenerateModelOutputs(self, request, context):
+        """---------------------------------------------------------------------------
+        Streamed predictions
+        ---------------------------------------------------------------------------
+
+        Run a model on inputs and stream its outputs back as they are generated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamModelOutputs(self, request_iterator, context):
+        """Stream prediction requests to a model and receive a stream of outputs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchAppsDetails(self, request, context):
+        """---------------------------------------------------------------------------
+        App details
+        ---------------------------------------------------------------------------
+
+        Update some of the details of apps, leaving their other fields unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_V2Servicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -3165,6 +4364,476 @@ def add_V2Servicer_to_server(servicer, server):
                     servicer.DeleteLabelOrders,
                     request_deserializer=clarifai_dot_api_dot_tasks__service__pb2.DeleteLabelOrdersRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetPipeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPipeline,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineResponse.SerializeToString,
+            ),
+            'ListPipelines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPipelines,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelinesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.SerializeToString,
+            ),
+            'PostPipelines': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostPipelines,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelinesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.SerializeToString,
+            ),
+            'PatchPipelines': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchPipelines,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelinesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.SerializeToString,
+            ),
+            'DeletePipelines': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePipelines,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelinesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetPipelineVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPipelineVersion,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineVersionRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineVersionResponse.SerializeToString,
+            ),
+            'ListPipelineVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPipelineVersions,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionResponse.SerializeToString,
+            ),
+            'PatchPipelineVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchPipelineVersions,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelineVersionsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionResponse.SerializeToString,
+            ),
+            'DeletePipelineVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePipelineVersions,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineVersionsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetPipelineStep': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPipelineStep,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineStepRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineStepResponse.SerializeToString,
+            ),
+            'ListPipelineSteps': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPipelineSteps,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineStepsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepResponse.SerializeToString,
+            ),
+            'PostPipelineSteps': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostPipelineSteps,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepResponse.SerializeToString,
+            ),
+            'DeletePipelineSteps': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePipelineSteps,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineStepsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetPipelineStepVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPipelineStepVersion,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineStepVersionRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineStepVersionResponse.SerializeToString,
+            ),
+            'ListPipelineStepVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPipelineStepVersions,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineStepVersionsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepVersionResponse.SerializeToString,
+            ),
+            'PostPipelineStepVersionsUpload': grpc.stream_stream_rpc_method_handler(
+                    servicer.PostPipelineStepVersionsUpload,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepVersionsUploadRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepVersionsUploadResponse.SerializeToString,
+            ),
+            'DeletePipelineStepVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePipelineStepVersions,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineStepVersionsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetPipelineVersionRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPipelineVersionRun,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineVersionRunRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineVersionRunResponse.SerializeToString,
+            ),
+            'ListPipelineVersionRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPipelineVersionRuns,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionRunsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.SerializeToString,
+            ),
+            'PostPipelineVersionRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostPipelineVersionRuns,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.SerializeToString,
+            ),
+            'PatchPipelineVersionRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchPipelineVersionRuns,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelineVersionRunsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.SerializeToString,
+            ),
+            'ListPipelineVersionRunStatusLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPipelineVersionRunStatusLogs,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionRunStatusLogsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunStatusLogResponse.SerializeToString,
+            ),
+            'ListPipelineTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPipelineTemplates,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineTemplatesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineTemplateResponse.SerializeToString,
+            ),
+            'PostPipelineVersionRunFromTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostPipelineVersionRunFromTemplate,
+                    request_deserializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunFromTemplateRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunFromTemplateResponse.SerializeToString,
+            ),
+            'GetSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSecret,
+                    request_deserializer=clarifai_dot_api_dot_secrets__service__pb2.GetSecretRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_secrets__service__pb2.SingleSecretResponse.SerializeToString,
+            ),
+            'ListSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSecrets,
+                    request_deserializer=clarifai_dot_api_dot_secrets__service__pb2.ListSecretsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.SerializeToString,
+            ),
+            'PostSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostSecrets,
+                    request_deserializer=clarifai_dot_api_dot_secrets__service__pb2.PostSecretsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.SerializeToString,
+            ),
+            'PatchSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchSecrets,
+                    request_deserializer=clarifai_dot_api_dot_secrets__service__pb2.PatchSecretsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.SerializeToString,
+            ),
+            'DeleteSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSecrets,
+                    request_deserializer=clarifai_dot_api_dot_secrets__service__pb2.DeleteSecretsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.SerializeToString,
+            ),
+            'ListRunnerItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRunnerItems,
+                    request_deserializer=clarifai_dot_api_dot_runner__items__service__pb2.ListRunnerItemsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemResponse.SerializeToString,
+            ),
+            'PostRunnerItemOutputs': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostRunnerItemOutputs,
+                    request_deserializer=clarifai_dot_api_dot_runner__items__service__pb2.PostRunnerItemOutputsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemOutputResponse.SerializeToString,
+            ),
+            'ProcessRunnerItems': grpc.stream_stream_rpc_method_handler(
+                    servicer.ProcessRunnerItems,
+                    request_deserializer=clarifai_dot_api_dot_runner__items__service__pb2.PostRunnerItemOutputsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemResponse.SerializeToString,
+            ),
+            'ListCloudProviders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCloudProviders,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.ListCloudProvidersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiCloudProviderResponse.SerializeToString,
+            ),
+            'ListCloudRegions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCloudRegions,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.ListCloudRegionsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiCloudRegionResponse.SerializeToString,
+            ),
+            'ListInstanceTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInstanceTypes,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.ListInstanceTypesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiInstanceTypeResponse.SerializeToString,
+            ),
+            'GetComputeCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComputeCluster,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.GetComputeClusterRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.SingleComputeClusterResponse.SerializeToString,
+            ),
+            'ListComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.ListComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.SerializeToString,
+            ),
+            'PostComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PostComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.SerializeToString,
+            ),
+            'PatchComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PatchComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.SerializeToString,
+            ),
+            'DeleteComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.DeleteComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetNodepool': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNodepool,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.GetNodepoolRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.SingleNodepoolResponse.SerializeToString,
+            ),
+            'ListNodepools': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNodepools,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.ListNodepoolsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.SerializeToString,
+            ),
+            'PostNodepools': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostNodepools,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PostNodepoolsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.SerializeToString,
+            ),
+            'PatchNodepools': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchNodepools,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PatchNodepoolsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.SerializeToString,
+            ),
+            'DeleteNodepools': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteNodepools,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.DeleteNodepoolsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostNodepoolStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostNodepoolStatus,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PostNodepoolStatusRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostRunners': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostRunners,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PostRunnersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_models__service__pb2.MultiRunnerResponse.SerializeToString,
+            ),
+            'PatchRunners': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchRunners,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PatchRunnersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_models__service__pb2.MultiRunnerResponse.SerializeToString,
+            ),
+            'DeleteRunners': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRunners,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.DeleteRunnersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostRunnerReplicaTaskMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostRunnerReplicaTaskMetrics,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PostRunnerReplicaTaskMetricsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetDeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeployment,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.GetDeploymentRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.SingleDeploymentResponse.SerializeToString,
+            ),
+            'ListDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeployments,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.ListDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.SerializeToString,
+            ),
+            'PostDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostDeployments,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PostDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.SerializeToString,
+            ),
+            'PatchDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchDeployments,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PatchDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.SerializeToString,
+            ),
+            'DeleteDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDeployments,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.DeleteDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostComputePlaneMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostComputePlaneMetrics,
+                    request_deserializer=clarifai_dot_api_dot_compute__service__pb2.PostComputePlaneMetricsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostArtifacts,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactResponse.SerializeToString,
+            ),
+            'GetArtifact': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetArtifact,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.GetArtifactRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_artifacts__service__pb2.SingleArtifactResponse.SerializeToString,
+            ),
+            'ListArtifacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArtifacts,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.ListArtifactsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactResponse.SerializeToString,
+            ),
+            'DeleteArtifact': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteArtifact,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.DeleteArtifactRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostArtifactVersionsUpload': grpc.stream_stream_rpc_method_handler(
+                    servicer.PostArtifactVersionsUpload,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactVersionsUploadRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactVersionsUploadResponse.SerializeToString,
+            ),
+            'GetArtifactVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetArtifactVersion,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.GetArtifactVersionRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_artifacts__service__pb2.SingleArtifactVersionResponse.SerializeToString,
+            ),
+            'ListArtifactVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArtifactVersions,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.ListArtifactVersionsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactVersionResponse.SerializeToString,
+            ),
+            'DeleteArtifactVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteArtifactVersion,
+                    request_deserializer=clarifai_dot_api_dot_artifacts__service__pb2.DeleteArtifactVersionRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'ListLogEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLogEntries,
+                    request_deserializer=clarifai_dot_api_dot_logs__service__pb2.ListLogEntriesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_logs__service__pb2.MultiLogEntryResponse.SerializeToString,
+            ),
+            'StreamLogEntries': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamLogEntries,
+                    request_deserializer=clarifai_dot_api_dot_logs__service__pb2.StreamLogEntriesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_logs__service__pb2.MultiLogEntryResponse.SerializeToString,
+            ),
+            'PostLogEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostLogEntries,
+                    request_deserializer=clarifai_dot_api_dot_logs__service__pb2.PostLogEntriesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'ListMetricLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMetricLabels,
+                    request_deserializer=clarifai_dot_api_dot_metrics__query__service__pb2.ListMetricLabelsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_metrics__query__service__pb2.MultiMetricLabelsResponse.SerializeToString,
+            ),
+            'PostMetricsQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostMetricsQuery,
+                    request_deserializer=clarifai_dot_api_dot_metrics__query__service__pb2.PostMetricsQueryRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_metrics__query__service__pb2.MetricsQueryResponse.SerializeToString,
+            ),
+            'PostAnnotationTracks': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostAnnotationTracks,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.PostAnnotationTracksRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.SerializeToString,
+            ),
+            'ListAnnotationTracks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAnnotationTracks,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.ListAnnotationTracksRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.SerializeToString,
+            ),
+            'PatchAnnotationTracks': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchAnnotationTracks,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.PatchAnnotationTracksRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.SerializeToString,
+            ),
+            'DeleteAnnotationTracks': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAnnotationTracks,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.DeleteAnnotationTracksRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostTrackAnnotationsSearches': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostTrackAnnotationsSearches,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.PostTrackAnnotationsSearchesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_annotations__service__pb2.MultiAnnotationResponse.SerializeToString,
+            ),
+            'StreamAnnotations': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamAnnotations,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.StreamAnnotationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.SingleStreamAnnotationResponse.SerializeToString,
+            ),
+            'StreamLivestreamAnnotations': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamLivestreamAnnotations,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.StreamLivestreamAnnotationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.SingleStreamAnnotationResponse.SerializeToString,
+            ),
+            'ListAnnotationWorkers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAnnotationWorkers,
+                    request_deserializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.ListAnnotationWorkersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiWorkerResponse.SerializeToString,
+            ),
+            'ListWorkflowEvaluationTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkflowEvaluationTemplates,
+                    request_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowEvaluationTemplatesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowEvaluationTemplateResponse.SerializeToString,
+            ),
+            'PostWorkflowVersionEvaluations': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostWorkflowVersionEvaluations,
+                    request_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.PostWorkflowVersionEvaluationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.SerializeToString,
+            ),
+            'GetWorkflowVersionEvaluation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkflowVersionEvaluation,
+                    request_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.GetWorkflowVersionEvaluationRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.SingleWorkflowVersionEvaluationResponse.SerializeToString,
+            ),
+            'ListWorkflowVersionEvaluations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkflowVersionEvaluations,
+                    request_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowVersionEvaluationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.SerializeToString,
+            ),
+            'PatchWorkflowVersionEvaluations': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchWorkflowVersionEvaluations,
+                    request_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.PatchWorkflowVersionEvaluationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.SerializeToString,
+            ),
+            'PostWorkflowVersionEvaluationData': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostWorkflowVersionEvaluationData,
+                    request_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.PostWorkflowVersionEvaluationDataRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiListWorkflowVersionEvaluationDataResponse.SerializeToString,
+            ),
+            'ListWorkflowVersionEvaluationData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWorkflowVersionEvaluationData,
+                    request_deserializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowVersionEvaluationDataRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiListWorkflowVersionEvaluationDataResponse.SerializeToString,
+            ),
+            'PostAuditLogSearches': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostAuditLogSearches,
+                    request_deserializer=clarifai_dot_api_dot_audit__logs__service__pb2.PostAuditLogSearchesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_audit__logs__service__pb2.MultiAuditLogEntryResponse.SerializeToString,
+            ),
+            'PutModelVersionExports': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutModelVersionExports,
+                    request_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.PutModelVersionExportsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_model__versions__service__pb2.SingleModelVersionExportResponse.SerializeToString,
+            ),
+            'GetModelVersionExport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModelVersionExport,
+                    request_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.GetModelVersionExportRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_model__versions__service__pb2.SingleModelVersionExportResponse.SerializeToString,
+            ),
+            'PostModelVersionsTrainingTimeEstimate': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostModelVersionsTrainingTimeEstimate,
+                    request_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsTrainingTimeEstimateRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_model__versions__service__pb2.MultiTrainingTimeEstimateResponse.SerializeToString,
+            ),
+            'PostModelMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostModelMigration,
+                    request_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelMigrationRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_models__service__pb2.SingleModelResponse.SerializeToString,
+            ),
+            'DeleteModelMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteModelMigration,
+                    request_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.DeleteModelMigrationRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_models__service__pb2.SingleModelResponse.SerializeToString,
+            ),
+            'PostModelVersionsUpload': grpc.stream_stream_rpc_method_handler(
+                    servicer.PostModelVersionsUpload,
+                    request_deserializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsUploadRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsUploadResponse.SerializeToString,
+            ),
+            'GenerateModelOutputs': grpc.unary_stream_rpc_method_handler(
+                    servicer.GenerateModelOutputs,
+                    request_deserializer=clarifai_dot_api_dot_models__service__pb2.PostModelOutputsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_models__service__pb2.MultiOutputResponse.SerializeToString,
+            ),
+            'StreamModelOutputs': grpc.stream_stream_rpc_method_handler(
+                    servicer.StreamModelOutputs,
+                    request_deserializer=clarifai_dot_api_dot_models__service__pb2.PostModelOutputsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_models__service__pb2.MultiOutputResponse.SerializeToString,
+            ),
+            'PatchAppsDetails': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchAppsDetails,
+                    request_deserializer=clarifai_dot_api_dot_apps__details__service__pb2.PatchAppsDetailsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_apps__service__pb2.MultiAppResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -8006,6 +9675,2544 @@ class V2:
             '/clarifai.api.V2/DeleteLabelOrders',
             clarifai_dot_api_dot_tasks__service__pb2.DeleteLabelOrdersRequest.SerializeToString,
             clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPipeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetPipeline',
+            clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPipelines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListPipelines',
+            clarifai_dot_api_dot_pipelines__service__pb2.ListPipelinesRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostPipelines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostPipelines',
+            clarifai_dot_api_dot_pipelines__service__pb2.PostPipelinesRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchPipelines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchPipelines',
+            clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelinesRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePipelines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeletePipelines',
+            clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelinesRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPipelineVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetPipelineVersion',
+            clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineVersionRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPipelineVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListPipelineVersions',
+            clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchPipelineVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchPipelineVersions',
+            clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelineVersionsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePipelineVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeletePipelineVersions',
+            clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineVersionsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPipelineStep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetPipelineStep',
+            clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineStepRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPipelineSteps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListPipelineSteps',
+            clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineStepsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostPipelineSteps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostPipelineSteps',
+            clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePipelineSteps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeletePipelineSteps',
+            clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineStepsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPipelineStepVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetPipelineStepVersion',
+            clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineStepVersionRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineStepVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPipelineStepVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListPipelineStepVersions',
+            clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineStepVersionsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineStepVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostPipelineStepVersionsUpload(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/clarifai.api.V2/PostPipelineStepVersionsUpload',
+            clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepVersionsUploadRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineStepVersionsUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePipelineStepVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeletePipelineStepVersions',
+            clarifai_dot_api_dot_pipelines__service__pb2.DeletePipelineStepVersionsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPipelineVersionRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetPipelineVersionRun',
+            clarifai_dot_api_dot_pipelines__service__pb2.GetPipelineVersionRunRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.SinglePipelineVersionRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPipelineVersionRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListPipelineVersionRuns',
+            clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionRunsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostPipelineVersionRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostPipelineVersionRuns',
+            clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchPipelineVersionRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchPipelineVersionRuns',
+            clarifai_dot_api_dot_pipelines__service__pb2.PatchPipelineVersionRunsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPipelineVersionRunStatusLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListPipelineVersionRunStatusLogs',
+            clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineVersionRunStatusLogsRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineVersionRunStatusLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPipelineTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListPipelineTemplates',
+            clarifai_dot_api_dot_pipelines__service__pb2.ListPipelineTemplatesRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.MultiPipelineTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostPipelineVersionRunFromTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostPipelineVersionRunFromTemplate',
+            clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunFromTemplateRequest.SerializeToString,
+            clarifai_dot_api_dot_pipelines__service__pb2.PostPipelineVersionRunFromTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetSecret',
+            clarifai_dot_api_dot_secrets__service__pb2.GetSecretRequest.SerializeToString,
+            clarifai_dot_api_dot_secrets__service__pb2.SingleSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListSecrets',
+            clarifai_dot_api_dot_secrets__service__pb2.ListSecretsRequest.SerializeToString,
+            clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostSecrets',
+            clarifai_dot_api_dot_secrets__service__pb2.PostSecretsRequest.SerializeToString,
+            clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchSecrets',
+            clarifai_dot_api_dot_secrets__service__pb2.PatchSecretsRequest.SerializeToString,
+            clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteSecrets',
+            clarifai_dot_api_dot_secrets__service__pb2.DeleteSecretsRequest.SerializeToString,
+            clarifai_dot_api_dot_secrets__service__pb2.MultiSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRunnerItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListRunnerItems',
+            clarifai_dot_api_dot_runner__items__service__pb2.ListRunnerItemsRequest.SerializeToString,
+            clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostRunnerItemOutputs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostRunnerItemOutputs',
+            clarifai_dot_api_dot_runner__items__service__pb2.PostRunnerItemOutputsRequest.SerializeToString,
+            clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemOutputResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProcessRunnerItems(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/clarifai.api.V2/ProcessRunnerItems',
+            clarifai_dot_api_dot_runner__items__service__pb2.PostRunnerItemOutputsRequest.SerializeToString,
+            clarifai_dot_api_dot_runner__items__service__pb2.MultiRunnerItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCloudProviders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListCloudProviders',
+            clarifai_dot_api_dot_compute__service__pb2.ListCloudProvidersRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiCloudProviderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCloudRegions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListCloudRegions',
+            clarifai_dot_api_dot_compute__service__pb2.ListCloudRegionsRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiCloudRegionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInstanceTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListInstanceTypes',
+            clarifai_dot_api_dot_compute__service__pb2.ListInstanceTypesRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiInstanceTypeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComputeCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetComputeCluster',
+            clarifai_dot_api_dot_compute__service__pb2.GetComputeClusterRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.SingleComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListComputeClusters',
+            clarifai_dot_api_dot_compute__service__pb2.ListComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostComputeClusters',
+            clarifai_dot_api_dot_compute__service__pb2.PostComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchComputeClusters',
+            clarifai_dot_api_dot_compute__service__pb2.PatchComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteComputeClusters',
+            clarifai_dot_api_dot_compute__service__pb2.DeleteComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNodepool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetNodepool',
+            clarifai_dot_api_dot_compute__service__pb2.GetNodepoolRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.SingleNodepoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNodepools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListNodepools',
+            clarifai_dot_api_dot_compute__service__pb2.ListNodepoolsRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostNodepools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostNodepools',
+            clarifai_dot_api_dot_compute__service__pb2.PostNodepoolsRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchNodepools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchNodepools',
+            clarifai_dot_api_dot_compute__service__pb2.PatchNodepoolsRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiNodepoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteNodepools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteNodepools',
+            clarifai_dot_api_dot_compute__service__pb2.DeleteNodepoolsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostNodepoolStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostNodepoolStatus',
+            clarifai_dot_api_dot_compute__service__pb2.PostNodepoolStatusRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostRunners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostRunners',
+            clarifai_dot_api_dot_compute__service__pb2.PostRunnersRequest.SerializeToString,
+            clarifai_dot_api_dot_models__service__pb2.MultiRunnerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchRunners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchRunners',
+            clarifai_dot_api_dot_compute__service__pb2.PatchRunnersRequest.SerializeToString,
+            clarifai_dot_api_dot_models__service__pb2.MultiRunnerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRunners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteRunners',
+            clarifai_dot_api_dot_compute__service__pb2.DeleteRunnersRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostRunnerReplicaTaskMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostRunnerReplicaTaskMetrics',
+            clarifai_dot_api_dot_compute__service__pb2.PostRunnerReplicaTaskMetricsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetDeployment',
+            clarifai_dot_api_dot_compute__service__pb2.GetDeploymentRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.SingleDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListDeployments',
+            clarifai_dot_api_dot_compute__service__pb2.ListDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostDeployments',
+            clarifai_dot_api_dot_compute__service__pb2.PostDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchDeployments',
+            clarifai_dot_api_dot_compute__service__pb2.PatchDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_compute__service__pb2.MultiDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteDeployments',
+            clarifai_dot_api_dot_compute__service__pb2.DeleteDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostComputePlaneMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostComputePlaneMetrics',
+            clarifai_dot_api_dot_compute__service__pb2.PostComputePlaneMetricsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostArtifacts',
+            clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactsRequest.SerializeToString,
+            clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetArtifact',
+            clarifai_dot_api_dot_artifacts__service__pb2.GetArtifactRequest.SerializeToString,
+            clarifai_dot_api_dot_artifacts__service__pb2.SingleArtifactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListArtifacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListArtifacts',
+            clarifai_dot_api_dot_artifacts__service__pb2.ListArtifactsRequest.SerializeToString,
+            clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteArtifact',
+            clarifai_dot_api_dot_artifacts__service__pb2.DeleteArtifactRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostArtifactVersionsUpload(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/clarifai.api.V2/PostArtifactVersionsUpload',
+            clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactVersionsUploadRequest.SerializeToString,
+            clarifai_dot_api_dot_artifacts__service__pb2.PostArtifactVersionsUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetArtifactVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetArtifactVersion',
+            clarifai_dot_api_dot_artifacts__service__pb2.GetArtifactVersionRequest.SerializeToString,
+            clarifai_dot_api_dot_artifacts__service__pb2.SingleArtifactVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListArtifactVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListArtifactVersions',
+            clarifai_dot_api_dot_artifacts__service__pb2.ListArtifactVersionsRequest.SerializeToString,
+            clarifai_dot_api_dot_artifacts__service__pb2.MultiArtifactVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteArtifactVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteArtifactVersion',
+            clarifai_dot_api_dot_artifacts__service__pb2.DeleteArtifactVersionRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLogEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListLogEntries',
+            clarifai_dot_api_dot_logs__service__pb2.ListLogEntriesRequest.SerializeToString,
+            clarifai_dot_api_dot_logs__service__pb2.MultiLogEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamLogEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/clarifai.api.V2/StreamLogEntries',
+            clarifai_dot_api_dot_logs__service__pb2.StreamLogEntriesRequest.SerializeToString,
+            clarifai_dot_api_dot_logs__service__pb2.MultiLogEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostLogEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostLogEntries',
+            clarifai_dot_api_dot_logs__service__pb2.PostLogEntriesRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMetricLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListMetricLabels',
+            clarifai_dot_api_dot_metrics__query__service__pb2.ListMetricLabelsRequest.SerializeToString,
+            clarifai_dot_api_dot_metrics__query__service__pb2.MultiMetricLabelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostMetricsQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostMetricsQuery',
+            clarifai_dot_api_dot_metrics__query__service__pb2.PostMetricsQueryRequest.SerializeToString,
+            clarifai_dot_api_dot_metrics__query__service__pb2.MetricsQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostAnnotationTracks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostAnnotationTracks',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.PostAnnotationTracksRequest.SerializeToString,
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAnnotationTracks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListAnnotationTracks',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.ListAnnotationTracksRequest.SerializeToString,
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchAnnotationTracks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchAnnotationTracks',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.PatchAnnotationTracksRequest.SerializeToString,
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiAnnotationTrackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAnnotationTracks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteAnnotationTracks',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.DeleteAnnotationTracksRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostTrackAnnotationsSearches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostTrackAnnotationsSearches',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.PostTrackAnnotationsSearchesRequest.SerializeToString,
+            clarifai_dot_api_dot_annotations__service__pb2.MultiAnnotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamAnnotations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/clarifai.api.V2/StreamAnnotations',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.StreamAnnotationsRequest.SerializeToString,
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.SingleStreamAnnotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamLivestreamAnnotations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/clarifai.api.V2/StreamLivestreamAnnotations',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.StreamLivestreamAnnotationsRequest.SerializeToString,
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.SingleStreamAnnotationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAnnotationWorkers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListAnnotationWorkers',
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.ListAnnotationWorkersRequest.SerializeToString,
+            clarifai_dot_api_dot_annotation__tracks__service__pb2.MultiWorkerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkflowEvaluationTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListWorkflowEvaluationTemplates',
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowEvaluationTemplatesRequest.SerializeToString,
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowEvaluationTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostWorkflowVersionEvaluations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostWorkflowVersionEvaluations',
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.PostWorkflowVersionEvaluationsRequest.SerializeToString,
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkflowVersionEvaluation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetWorkflowVersionEvaluation',
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.GetWorkflowVersionEvaluationRequest.SerializeToString,
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.SingleWorkflowVersionEvaluationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkflowVersionEvaluations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListWorkflowVersionEvaluations',
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowVersionEvaluationsRequest.SerializeToString,
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchWorkflowVersionEvaluations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchWorkflowVersionEvaluations',
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.PatchWorkflowVersionEvaluationsRequest.SerializeToString,
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiWorkflowVersionEvaluationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostWorkflowVersionEvaluationData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostWorkflowVersionEvaluationData',
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.PostWorkflowVersionEvaluationDataRequest.SerializeToString,
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiListWorkflowVersionEvaluationDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWorkflowVersionEvaluationData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListWorkflowVersionEvaluationData',
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.ListWorkflowVersionEvaluationDataRequest.SerializeToString,
+            clarifai_dot_api_dot_workflow__evaluations__service__pb2.MultiListWorkflowVersionEvaluationDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostAuditLogSearches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostAuditLogSearches',
+            clarifai_dot_api_dot_audit__logs__service__pb2.PostAuditLogSearchesRequest.SerializeToString,
+            clarifai_dot_api_dot_audit__logs__service__pb2.MultiAuditLogEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutModelVersionExports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PutModelVersionExports',
+            clarifai_dot_api_dot_model__versions__service__pb2.PutModelVersionExportsRequest.SerializeToString,
+            clarifai_dot_api_dot_model__versions__service__pb2.SingleModelVersionExportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModelVersionExport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetModelVersionExport',
+            clarifai_dot_api_dot_model__versions__service__pb2.GetModelVersionExportRequest.SerializeToString,
+            clarifai_dot_api_dot_model__versions__service__pb2.SingleModelVersionExportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostModelVersionsTrainingTimeEstimate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostModelVersionsTrainingTimeEstimate',
+            clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsTrainingTimeEstimateRequest.SerializeToString,
+            clarifai_dot_api_dot_model__versions__service__pb2.MultiTrainingTimeEstimateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostModelMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostModelMigration',
+            clarifai_dot_api_dot_model__versions__service__pb2.PostModelMigrationRequest.SerializeToString,
+            clarifai_dot_api_dot_models__service__pb2.SingleModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteModelMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteModelMigration',
+            clarifai_dot_api_dot_model__versions__service__pb2.DeleteModelMigrationRequest.SerializeToString,
+            clarifai_dot_api_dot_models__service__pb2.SingleModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostModelVersionsUpload(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/clarifai.api.V2/PostModelVersionsUpload',
+            clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsUploadRequest.SerializeToString,
+            clarifai_dot_api_dot_model__versions__service__pb2.PostModelVersionsUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GenerateModelOutputs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/clarifai.api.V2/GenerateModelOutputs',
+            clarifai_dot_api_dot_models__service__pb2.PostModelOutputsRequest.SerializeToString,
+            clarifai_dot_api_dot_models__service__pb2.MultiOutputResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamModelOutputs(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/clarifai.api.V2/StreamModelOutputs',
+            clarifai_dot_api_dot_models__service__pb2.PostModelOutputsRequest.SerializeToString,
+            clarifai_dot_api_dot_models__service__pb2.MultiOutputResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchAppsDetails(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchAppsDetails',
+            clarifai_dot_api_dot_apps__details__service__pb2.PatchAppsDetailsRequest.SerializeToString,
+            clarifai_dot_api_dot_apps__service__pb2.MultiAppResponse.FromString,
             options,
             channel_credentials,
             insecure,

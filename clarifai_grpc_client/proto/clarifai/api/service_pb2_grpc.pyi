@@ -5,14 +5,26 @@ The V2 gRPC service of the Clarifai API, with the REST (HTTP/JSON) route of ever
 Requests and responses are defined in the *_service.proto files.
 """
 
+from clarifai_grpc_client.proto.clarifai.api import annotation_tracks_service_pb2 as _annotation_tracks_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import annotations_service_pb2 as _annotations_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import apps_details_service_pb2 as _apps_details_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import apps_service_pb2 as _apps_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import artifacts_service_pb2 as _artifacts_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import audit_logs_service_pb2 as _audit_logs_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import compute_service_pb2 as _compute_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import concepts_service_pb2 as _concepts_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import datasets_service_pb2 as _datasets_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import inputs_service_pb2 as _inputs_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import logs_service_pb2 as _logs_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import metrics_query_service_pb2 as _metrics_query_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import model_versions_service_pb2 as _model_versions_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import models_service_pb2 as _models_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import pipelines_service_pb2 as _pipelines_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import runner_items_service_pb2 as _runner_items_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import search_service_pb2 as _search_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import secrets_service_pb2 as _secrets_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import tasks_service_pb2 as _tasks_service_pb2
+from clarifai_grpc_client.proto.clarifai.api import workflow_evaluations_service_pb2 as _workflow_evaluations_service_pb2
 from clarifai_grpc_client.proto.clarifai.api import workflows_service_pb2 as _workflows_service_pb2
 from clarifai_grpc_client.proto.clarifai.api.status import status_pb2 as _status_pb2
 from collections import abc as _abc
@@ -483,6 +495,271 @@ class V2Stub:
     """Update one or more label orders."""
     DeleteLabelOrders: _grpc.UnaryUnaryMultiCallable[_tasks_service_pb2.DeleteLabelOrdersRequest, _status_pb2.BaseResponse]
     """Delete several label orders in one request, leaving the status of their tasks unchanged."""
+    GetPipeline: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineRequest, _pipelines_service_pb2.SinglePipelineResponse]
+    """---------------------------------------------------------------------------
+    Pipelines, pipeline steps, their versions and runs, pipeline templates
+    ---------------------------------------------------------------------------
+
+    Get one pipeline of an app by its ID.
+    """
+    ListPipelines: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelinesRequest, _pipelines_service_pb2.MultiPipelineResponse]
+    """List the pipelines of an app."""
+    PostPipelines: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelinesRequest, _pipelines_service_pb2.MultiPipelineResponse]
+    """Create one or more pipelines in an app."""
+    PatchPipelines: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.PatchPipelinesRequest, _pipelines_service_pb2.MultiPipelineResponse]
+    """Update one or more pipelines of an app."""
+    DeletePipelines: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelinesRequest, _status_pb2.BaseResponse]
+    """Delete several pipelines of an app in one request."""
+    GetPipelineVersion: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineVersionRequest, _pipelines_service_pb2.SinglePipelineVersionResponse]
+    """Get one version of a pipeline."""
+    ListPipelineVersions: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineVersionsRequest, _pipelines_service_pb2.MultiPipelineVersionResponse]
+    """List the versions of a pipeline."""
+    PatchPipelineVersions: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.PatchPipelineVersionsRequest, _pipelines_service_pb2.MultiPipelineVersionResponse]
+    """Update one or more versions of a pipeline."""
+    DeletePipelineVersions: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelineVersionsRequest, _status_pb2.BaseResponse]
+    """Delete several versions of a pipeline in one request."""
+    GetPipelineStep: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineStepRequest, _pipelines_service_pb2.SinglePipelineStepResponse]
+    """Get one pipeline step by its ID."""
+    ListPipelineSteps: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineStepsRequest, _pipelines_service_pb2.MultiPipelineStepResponse]
+    """List the pipeline steps of an app."""
+    PostPipelineSteps: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelineStepsRequest, _pipelines_service_pb2.MultiPipelineStepResponse]
+    """Create one or more pipeline steps in an app."""
+    DeletePipelineSteps: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelineStepsRequest, _status_pb2.BaseResponse]
+    """Delete several pipeline steps of an app in one request."""
+    GetPipelineStepVersion: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineStepVersionRequest, _pipelines_service_pb2.SinglePipelineStepVersionResponse]
+    """Get one version of a pipeline step."""
+    ListPipelineStepVersions: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineStepVersionsRequest, _pipelines_service_pb2.MultiPipelineStepVersionResponse]
+    """List the versions of a pipeline step."""
+    PostPipelineStepVersionsUpload: _grpc.StreamStreamMultiCallable[_pipelines_service_pb2.PostPipelineStepVersionsUploadRequest, _pipelines_service_pb2.PostPipelineStepVersionsUploadResponse]
+    """Upload a new pipeline step version: a config message, then the content in parts; the
+    server answers with the upload's progress.
+    """
+    DeletePipelineStepVersions: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelineStepVersionsRequest, _status_pb2.BaseResponse]
+    """Delete several versions of a pipeline step in one request."""
+    GetPipelineVersionRun: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineVersionRunRequest, _pipelines_service_pb2.SinglePipelineVersionRunResponse]
+    """Get one run of a pipeline version."""
+    ListPipelineVersionRuns: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineVersionRunsRequest, _pipelines_service_pb2.MultiPipelineVersionRunResponse]
+    """List the runs of a pipeline version, or the pipeline version runs on a nodepool."""
+    PostPipelineVersionRuns: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelineVersionRunsRequest, _pipelines_service_pb2.MultiPipelineVersionRunResponse]
+    """Start one or more runs of a pipeline version."""
+    PatchPipelineVersionRuns: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.PatchPipelineVersionRunsRequest, _pipelines_service_pb2.MultiPipelineVersionRunResponse]
+    """Update one or more runs of a pipeline version."""
+    ListPipelineVersionRunStatusLogs: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineVersionRunStatusLogsRequest, _pipelines_service_pb2.MultiPipelineVersionRunStatusLogResponse]
+    """List the status history of a pipeline version run."""
+    ListPipelineTemplates: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineTemplatesRequest, _pipelines_service_pb2.MultiPipelineTemplateResponse]
+    """List the available pipeline templates."""
+    PostPipelineVersionRunFromTemplate: _grpc.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelineVersionRunFromTemplateRequest, _pipelines_service_pb2.PostPipelineVersionRunFromTemplateResponse]
+    """Create a pipeline from a template and start a run of it."""
+    GetSecret: _grpc.UnaryUnaryMultiCallable[_secrets_service_pb2.GetSecretRequest, _secrets_service_pb2.SingleSecretResponse]
+    """---------------------------------------------------------------------------
+    Secrets
+    ---------------------------------------------------------------------------
+
+    Get one secret of a user by its ID.
+    """
+    ListSecrets: _grpc.UnaryUnaryMultiCallable[_secrets_service_pb2.ListSecretsRequest, _secrets_service_pb2.MultiSecretResponse]
+    """List the secrets of a user."""
+    PostSecrets: _grpc.UnaryUnaryMultiCallable[_secrets_service_pb2.PostSecretsRequest, _secrets_service_pb2.MultiSecretResponse]
+    """Create one or more secrets for a user."""
+    PatchSecrets: _grpc.UnaryUnaryMultiCallable[_secrets_service_pb2.PatchSecretsRequest, _secrets_service_pb2.MultiSecretResponse]
+    """Update one or more secrets of a user."""
+    DeleteSecrets: _grpc.UnaryUnaryMultiCallable[_secrets_service_pb2.DeleteSecretsRequest, _secrets_service_pb2.MultiSecretResponse]
+    """Delete several secrets of a user in one request."""
+    ListRunnerItems: _grpc.UnaryUnaryMultiCallable[_runner_items_service_pb2.ListRunnerItemsRequest, _runner_items_service_pb2.MultiRunnerItemResponse]
+    """---------------------------------------------------------------------------
+    Runner work items
+    ---------------------------------------------------------------------------
+
+    Fetch the work items waiting for a runner.
+    """
+    PostRunnerItemOutputs: _grpc.UnaryUnaryMultiCallable[_runner_items_service_pb2.PostRunnerItemOutputsRequest, _runner_items_service_pb2.MultiRunnerItemOutputResponse]
+    """Send back the outputs a runner produced for one work item."""
+    ProcessRunnerItems: _grpc.StreamStreamMultiCallable[_runner_items_service_pb2.PostRunnerItemOutputsRequest, _runner_items_service_pb2.MultiRunnerItemResponse]
+    """Exchange work over one bidirectional stream: the runner sends outputs and status, the
+    server sends work items.
+    """
+    ListCloudProviders: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.ListCloudProvidersRequest, _compute_service_pb2.MultiCloudProviderResponse]
+    """---------------------------------------------------------------------------
+    Compute orchestration: cloud providers, regions and instance types, compute clusters,
+    nodepools, runners, deployments and compute plane reports
+    ---------------------------------------------------------------------------
+
+    List the cloud providers that compute clusters can run on.
+    """
+    ListCloudRegions: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.ListCloudRegionsRequest, _compute_service_pb2.MultiCloudRegionResponse]
+    """List the regions of a cloud provider."""
+    ListInstanceTypes: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.ListInstanceTypesRequest, _compute_service_pb2.MultiInstanceTypeResponse]
+    """List the instance types offered in a region of a cloud provider."""
+    GetComputeCluster: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.GetComputeClusterRequest, _compute_service_pb2.SingleComputeClusterResponse]
+    """Get one compute cluster of a user by its ID."""
+    ListComputeClusters: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.ListComputeClustersRequest, _compute_service_pb2.MultiComputeClusterResponse]
+    """List the compute clusters of a user."""
+    PostComputeClusters: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PostComputeClustersRequest, _compute_service_pb2.MultiComputeClusterResponse]
+    """Create one or more compute clusters for a user."""
+    PatchComputeClusters: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PatchComputeClustersRequest, _compute_service_pb2.MultiComputeClusterResponse]
+    """Update one or more compute clusters of a user."""
+    DeleteComputeClusters: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteComputeClustersRequest, _status_pb2.BaseResponse]
+    """Delete one or more compute clusters of a user."""
+    GetNodepool: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.GetNodepoolRequest, _compute_service_pb2.SingleNodepoolResponse]
+    """Get one nodepool of a compute cluster."""
+    ListNodepools: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.ListNodepoolsRequest, _compute_service_pb2.MultiNodepoolResponse]
+    """List nodepools, of one compute cluster or of all the clusters of a user."""
+    PostNodepools: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PostNodepoolsRequest, _compute_service_pb2.MultiNodepoolResponse]
+    """Create one or more nodepools in a compute cluster."""
+    PatchNodepools: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PatchNodepoolsRequest, _compute_service_pb2.MultiNodepoolResponse]
+    """Update one or more nodepools of a compute cluster."""
+    DeleteNodepools: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteNodepoolsRequest, _status_pb2.BaseResponse]
+    """Delete one or more nodepools of a compute cluster."""
+    PostNodepoolStatus: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PostNodepoolStatusRequest, _status_pb2.BaseResponse]
+    """Report the state of a nodepool."""
+    PostRunners: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PostRunnersRequest, _models_service_pb2.MultiRunnerResponse]
+    """Create one or more runners in a nodepool."""
+    PatchRunners: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PatchRunnersRequest, _models_service_pb2.MultiRunnerResponse]
+    """Update one or more runners of a nodepool. Its REST route is a POST, on the same path as
+    PostRunners.
+    """
+    DeleteRunners: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteRunnersRequest, _status_pb2.BaseResponse]
+    """Delete one or more runners of a nodepool."""
+    PostRunnerReplicaTaskMetrics: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PostRunnerReplicaTaskMetricsRequest, _status_pb2.BaseResponse]
+    """Report the progress counters of tasks handled by runner replicas."""
+    GetDeployment: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.GetDeploymentRequest, _compute_service_pb2.SingleDeploymentResponse]
+    """Get one deployment of a user by its ID."""
+    ListDeployments: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.ListDeploymentsRequest, _compute_service_pb2.MultiDeploymentResponse]
+    """List the deployments of a user."""
+    PostDeployments: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PostDeploymentsRequest, _compute_service_pb2.MultiDeploymentResponse]
+    """Create one or more deployments of models or workflows onto nodepools."""
+    PatchDeployments: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PatchDeploymentsRequest, _compute_service_pb2.MultiDeploymentResponse]
+    """Update one or more deployments of a user."""
+    DeleteDeployments: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteDeploymentsRequest, _status_pb2.BaseResponse]
+    """Delete one or more deployments of a user."""
+    PostComputePlaneMetrics: _grpc.UnaryUnaryMultiCallable[_compute_service_pb2.PostComputePlaneMetricsRequest, _status_pb2.BaseResponse]
+    """Report usage metrics from nodes of the compute plane."""
+    PostArtifacts: _grpc.UnaryUnaryMultiCallable[_artifacts_service_pb2.PostArtifactsRequest, _artifacts_service_pb2.MultiArtifactResponse]
+    """---------------------------------------------------------------------------
+    Artifacts and artifact versions
+    ---------------------------------------------------------------------------
+
+    Create one or more artifacts in an app.
+    """
+    GetArtifact: _grpc.UnaryUnaryMultiCallable[_artifacts_service_pb2.GetArtifactRequest, _artifacts_service_pb2.SingleArtifactResponse]
+    """Get one artifact of an app by its ID."""
+    ListArtifacts: _grpc.UnaryUnaryMultiCallable[_artifacts_service_pb2.ListArtifactsRequest, _artifacts_service_pb2.MultiArtifactResponse]
+    """List the artifacts of an app."""
+    DeleteArtifact: _grpc.UnaryUnaryMultiCallable[_artifacts_service_pb2.DeleteArtifactRequest, _status_pb2.BaseResponse]
+    """Delete one artifact of an app."""
+    PostArtifactVersionsUpload: _grpc.StreamStreamMultiCallable[_artifacts_service_pb2.PostArtifactVersionsUploadRequest, _artifacts_service_pb2.PostArtifactVersionsUploadResponse]
+    """Upload a new version of an artifact over a bidirectional stream: the first request
+    carries the upload configuration, later ones carry parts of the content, and the
+    responses report the progress of the upload.
+    """
+    GetArtifactVersion: _grpc.UnaryUnaryMultiCallable[_artifacts_service_pb2.GetArtifactVersionRequest, _artifacts_service_pb2.SingleArtifactVersionResponse]
+    """Get one version of an artifact."""
+    ListArtifactVersions: _grpc.UnaryUnaryMultiCallable[_artifacts_service_pb2.ListArtifactVersionsRequest, _artifacts_service_pb2.MultiArtifactVersionResponse]
+    """List the versions of an artifact."""
+    DeleteArtifactVersion: _grpc.UnaryUnaryMultiCallable[_artifacts_service_pb2.DeleteArtifactVersionRequest, _status_pb2.BaseResponse]
+    """Delete one version of an artifact."""
+    ListLogEntries: _grpc.UnaryUnaryMultiCallable[_logs_service_pb2.ListLogEntriesRequest, _logs_service_pb2.MultiLogEntryResponse]
+    """---------------------------------------------------------------------------
+    Log entries
+    ---------------------------------------------------------------------------
+
+    List the log entries of a runner, nodepool, compute cluster, model version or pipeline run.
+    """
+    StreamLogEntries: _grpc.UnaryStreamMultiCallable[_logs_service_pb2.StreamLogEntriesRequest, _logs_service_pb2.MultiLogEntryResponse]
+    """Follow the log entries of a runner, model version or pipeline run as a server stream."""
+    PostLogEntries: _grpc.UnaryUnaryMultiCallable[_logs_service_pb2.PostLogEntriesRequest, _status_pb2.BaseResponse]
+    """Write one or more log entries."""
+    ListMetricLabels: _grpc.UnaryUnaryMultiCallable[_metrics_query_service_pb2.ListMetricLabelsRequest, _metrics_query_service_pb2.MultiMetricLabelsResponse]
+    """---------------------------------------------------------------------------
+    Operational metrics
+    ---------------------------------------------------------------------------
+
+    List the labels, and their values, of some metric types.
+    """
+    PostMetricsQuery: _grpc.UnaryUnaryMultiCallable[_metrics_query_service_pb2.PostMetricsQueryRequest, _metrics_query_service_pb2.MetricsQueryResponse]
+    """Query an operational metric over a time range."""
+    PostAnnotationTracks: _grpc.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.PostAnnotationTracksRequest, _annotation_tracks_service_pb2.MultiAnnotationTrackResponse]
+    """---------------------------------------------------------------------------
+    Annotation tracks, track annotation searches and annotation streams
+    ---------------------------------------------------------------------------
+
+    Add annotation tracks to a video input.
+    """
+    ListAnnotationTracks: _grpc.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.ListAnnotationTracksRequest, _annotation_tracks_service_pb2.MultiAnnotationTrackResponse]
+    """List the annotation tracks of a video input."""
+    PatchAnnotationTracks: _grpc.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.PatchAnnotationTracksRequest, _annotation_tracks_service_pb2.MultiAnnotationTrackResponse]
+    """Update one or more annotation tracks of a video input."""
+    DeleteAnnotationTracks: _grpc.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.DeleteAnnotationTracksRequest, _status_pb2.BaseResponse]
+    """Delete annotation tracks of a video input."""
+    PostTrackAnnotationsSearches: _grpc.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.PostTrackAnnotationsSearchesRequest, _annotations_service_pb2.MultiAnnotationResponse]
+    """Find the annotations of one track of a video input within a range of frames."""
+    StreamAnnotations: _grpc.UnaryStreamMultiCallable[_annotation_tracks_service_pb2.StreamAnnotationsRequest, _annotation_tracks_service_pb2.SingleStreamAnnotationResponse]
+    """Stream the annotations of the tracks of a video input, one annotation per response message."""
+    StreamLivestreamAnnotations: _grpc.UnaryStreamMultiCallable[_annotation_tracks_service_pb2.StreamLivestreamAnnotationsRequest, _annotation_tracks_service_pb2.SingleStreamAnnotationResponse]
+    """Stream the annotations of a live stream input as they are produced."""
+    ListAnnotationWorkers: _grpc.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.ListAnnotationWorkersRequest, _annotation_tracks_service_pb2.MultiWorkerResponse]
+    """List the workers (users, models, workflows) that made annotations in an app."""
+    ListWorkflowEvaluationTemplates: _grpc.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.ListWorkflowEvaluationTemplatesRequest, _workflow_evaluations_service_pb2.MultiWorkflowEvaluationTemplateResponse]
+    """---------------------------------------------------------------------------
+    Workflow version evaluations
+    ---------------------------------------------------------------------------
+
+    List the available templates for workflow version evaluations.
+    """
+    PostWorkflowVersionEvaluations: _grpc.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.PostWorkflowVersionEvaluationsRequest, _workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]
+    """Start one or more evaluations of a workflow version."""
+    GetWorkflowVersionEvaluation: _grpc.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.GetWorkflowVersionEvaluationRequest, _workflow_evaluations_service_pb2.SingleWorkflowVersionEvaluationResponse]
+    """Get one evaluation of a workflow version by its ID."""
+    ListWorkflowVersionEvaluations: _grpc.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.ListWorkflowVersionEvaluationsRequest, _workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]
+    """List the evaluations of a workflow version."""
+    PatchWorkflowVersionEvaluations: _grpc.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.PatchWorkflowVersionEvaluationsRequest, _workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]
+    """Update one or more evaluations of a workflow version."""
+    PostWorkflowVersionEvaluationData: _grpc.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.PostWorkflowVersionEvaluationDataRequest, _workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse]
+    """Add per-input data (ground truths, predictions, results) to an evaluation of a workflow version."""
+    ListWorkflowVersionEvaluationData: _grpc.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.ListWorkflowVersionEvaluationDataRequest, _workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse]
+    """List the per-input data of an evaluation of a workflow version."""
+    PostAuditLogSearches: _grpc.UnaryUnaryMultiCallable[_audit_logs_service_pb2.PostAuditLogSearchesRequest, _audit_logs_service_pb2.MultiAuditLogEntryResponse]
+    """---------------------------------------------------------------------------
+    Audit logs
+    ---------------------------------------------------------------------------
+
+    Search the audit log of a user or organization.
+    """
+    PutModelVersionExports: _grpc.UnaryUnaryMultiCallable[_model_versions_service_pb2.PutModelVersionExportsRequest, _model_versions_service_pb2.SingleModelVersionExportResponse]
+    """---------------------------------------------------------------------------
+    Model version exports, training time estimates, migrations and uploads
+    ---------------------------------------------------------------------------
+
+    Start exporting a model version.
+    """
+    GetModelVersionExport: _grpc.UnaryUnaryMultiCallable[_model_versions_service_pb2.GetModelVersionExportRequest, _model_versions_service_pb2.SingleModelVersionExportResponse]
+    """Get the export of a model version."""
+    PostModelVersionsTrainingTimeEstimate: _grpc.UnaryUnaryMultiCallable[_model_versions_service_pb2.PostModelVersionsTrainingTimeEstimateRequest, _model_versions_service_pb2.MultiTrainingTimeEstimateResponse]
+    """Estimate how long training the given model versions would take."""
+    PostModelMigration: _grpc.UnaryUnaryMultiCallable[_model_versions_service_pb2.PostModelMigrationRequest, _models_service_pb2.SingleModelResponse]
+    """Migrate a model, or one of its versions."""
+    DeleteModelMigration: _grpc.UnaryUnaryMultiCallable[_model_versions_service_pb2.DeleteModelMigrationRequest, _models_service_pb2.SingleModelResponse]
+    """Delete the migration of a model."""
+    PostModelVersionsUpload: _grpc.StreamStreamMultiCallable[_model_versions_service_pb2.PostModelVersionsUploadRequest, _model_versions_service_pb2.PostModelVersionsUploadResponse]
+    """Upload the files of a new model version: the client streams the settings and then the file
+    parts, the server streams progress.
+    """
+    GenerateModelOutputs: _grpc.UnaryStreamMultiCallable[_models_service_pb2.PostModelOutputsRequest, _models_service_pb2.MultiOutputResponse]
+    """---------------------------------------------------------------------------
+    Streamed predictions
+    ---------------------------------------------------------------------------
+
+    Run a model on inputs and stream its outputs back as they are generated.
+    """
+    StreamModelOutputs: _grpc.StreamStreamMultiCallable[_models_service_pb2.PostModelOutputsRequest, _models_service_pb2.MultiOutputResponse]
+    """Stream prediction requests to a model and receive a stream of outputs."""
+    PatchAppsDetails: _grpc.UnaryUnaryMultiCallable[_apps_details_service_pb2.PatchAppsDetailsRequest, _apps_service_pb2.MultiAppResponse]
+    """---------------------------------------------------------------------------
+    App details
+    ---------------------------------------------------------------------------
+
+    Update some of the details of apps, leaving their other fields unchanged.
+    """
 
 @_typing.type_check_only
 class V2AsyncStub(V2Stub):
@@ -928,6 +1205,271 @@ class V2AsyncStub(V2Stub):
     """Update one or more label orders."""
     DeleteLabelOrders: _aio.UnaryUnaryMultiCallable[_tasks_service_pb2.DeleteLabelOrdersRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
     """Delete several label orders in one request, leaving the status of their tasks unchanged."""
+    GetPipeline: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineRequest, _pipelines_service_pb2.SinglePipelineResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Pipelines, pipeline steps, their versions and runs, pipeline templates
+    ---------------------------------------------------------------------------
+
+    Get one pipeline of an app by its ID.
+    """
+    ListPipelines: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelinesRequest, _pipelines_service_pb2.MultiPipelineResponse]  # type: ignore[assignment]
+    """List the pipelines of an app."""
+    PostPipelines: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelinesRequest, _pipelines_service_pb2.MultiPipelineResponse]  # type: ignore[assignment]
+    """Create one or more pipelines in an app."""
+    PatchPipelines: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.PatchPipelinesRequest, _pipelines_service_pb2.MultiPipelineResponse]  # type: ignore[assignment]
+    """Update one or more pipelines of an app."""
+    DeletePipelines: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelinesRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete several pipelines of an app in one request."""
+    GetPipelineVersion: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineVersionRequest, _pipelines_service_pb2.SinglePipelineVersionResponse]  # type: ignore[assignment]
+    """Get one version of a pipeline."""
+    ListPipelineVersions: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineVersionsRequest, _pipelines_service_pb2.MultiPipelineVersionResponse]  # type: ignore[assignment]
+    """List the versions of a pipeline."""
+    PatchPipelineVersions: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.PatchPipelineVersionsRequest, _pipelines_service_pb2.MultiPipelineVersionResponse]  # type: ignore[assignment]
+    """Update one or more versions of a pipeline."""
+    DeletePipelineVersions: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelineVersionsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete several versions of a pipeline in one request."""
+    GetPipelineStep: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineStepRequest, _pipelines_service_pb2.SinglePipelineStepResponse]  # type: ignore[assignment]
+    """Get one pipeline step by its ID."""
+    ListPipelineSteps: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineStepsRequest, _pipelines_service_pb2.MultiPipelineStepResponse]  # type: ignore[assignment]
+    """List the pipeline steps of an app."""
+    PostPipelineSteps: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelineStepsRequest, _pipelines_service_pb2.MultiPipelineStepResponse]  # type: ignore[assignment]
+    """Create one or more pipeline steps in an app."""
+    DeletePipelineSteps: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelineStepsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete several pipeline steps of an app in one request."""
+    GetPipelineStepVersion: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineStepVersionRequest, _pipelines_service_pb2.SinglePipelineStepVersionResponse]  # type: ignore[assignment]
+    """Get one version of a pipeline step."""
+    ListPipelineStepVersions: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineStepVersionsRequest, _pipelines_service_pb2.MultiPipelineStepVersionResponse]  # type: ignore[assignment]
+    """List the versions of a pipeline step."""
+    PostPipelineStepVersionsUpload: _aio.StreamStreamMultiCallable[_pipelines_service_pb2.PostPipelineStepVersionsUploadRequest, _pipelines_service_pb2.PostPipelineStepVersionsUploadResponse]  # type: ignore[assignment]
+    """Upload a new pipeline step version: a config message, then the content in parts; the
+    server answers with the upload's progress.
+    """
+    DeletePipelineStepVersions: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.DeletePipelineStepVersionsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete several versions of a pipeline step in one request."""
+    GetPipelineVersionRun: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.GetPipelineVersionRunRequest, _pipelines_service_pb2.SinglePipelineVersionRunResponse]  # type: ignore[assignment]
+    """Get one run of a pipeline version."""
+    ListPipelineVersionRuns: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineVersionRunsRequest, _pipelines_service_pb2.MultiPipelineVersionRunResponse]  # type: ignore[assignment]
+    """List the runs of a pipeline version, or the pipeline version runs on a nodepool."""
+    PostPipelineVersionRuns: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelineVersionRunsRequest, _pipelines_service_pb2.MultiPipelineVersionRunResponse]  # type: ignore[assignment]
+    """Start one or more runs of a pipeline version."""
+    PatchPipelineVersionRuns: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.PatchPipelineVersionRunsRequest, _pipelines_service_pb2.MultiPipelineVersionRunResponse]  # type: ignore[assignment]
+    """Update one or more runs of a pipeline version."""
+    ListPipelineVersionRunStatusLogs: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineVersionRunStatusLogsRequest, _pipelines_service_pb2.MultiPipelineVersionRunStatusLogResponse]  # type: ignore[assignment]
+    """List the status history of a pipeline version run."""
+    ListPipelineTemplates: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.ListPipelineTemplatesRequest, _pipelines_service_pb2.MultiPipelineTemplateResponse]  # type: ignore[assignment]
+    """List the available pipeline templates."""
+    PostPipelineVersionRunFromTemplate: _aio.UnaryUnaryMultiCallable[_pipelines_service_pb2.PostPipelineVersionRunFromTemplateRequest, _pipelines_service_pb2.PostPipelineVersionRunFromTemplateResponse]  # type: ignore[assignment]
+    """Create a pipeline from a template and start a run of it."""
+    GetSecret: _aio.UnaryUnaryMultiCallable[_secrets_service_pb2.GetSecretRequest, _secrets_service_pb2.SingleSecretResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Secrets
+    ---------------------------------------------------------------------------
+
+    Get one secret of a user by its ID.
+    """
+    ListSecrets: _aio.UnaryUnaryMultiCallable[_secrets_service_pb2.ListSecretsRequest, _secrets_service_pb2.MultiSecretResponse]  # type: ignore[assignment]
+    """List the secrets of a user."""
+    PostSecrets: _aio.UnaryUnaryMultiCallable[_secrets_service_pb2.PostSecretsRequest, _secrets_service_pb2.MultiSecretResponse]  # type: ignore[assignment]
+    """Create one or more secrets for a user."""
+    PatchSecrets: _aio.UnaryUnaryMultiCallable[_secrets_service_pb2.PatchSecretsRequest, _secrets_service_pb2.MultiSecretResponse]  # type: ignore[assignment]
+    """Update one or more secrets of a user."""
+    DeleteSecrets: _aio.UnaryUnaryMultiCallable[_secrets_service_pb2.DeleteSecretsRequest, _secrets_service_pb2.MultiSecretResponse]  # type: ignore[assignment]
+    """Delete several secrets of a user in one request."""
+    ListRunnerItems: _aio.UnaryUnaryMultiCallable[_runner_items_service_pb2.ListRunnerItemsRequest, _runner_items_service_pb2.MultiRunnerItemResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Runner work items
+    ---------------------------------------------------------------------------
+
+    Fetch the work items waiting for a runner.
+    """
+    PostRunnerItemOutputs: _aio.UnaryUnaryMultiCallable[_runner_items_service_pb2.PostRunnerItemOutputsRequest, _runner_items_service_pb2.MultiRunnerItemOutputResponse]  # type: ignore[assignment]
+    """Send back the outputs a runner produced for one work item."""
+    ProcessRunnerItems: _aio.StreamStreamMultiCallable[_runner_items_service_pb2.PostRunnerItemOutputsRequest, _runner_items_service_pb2.MultiRunnerItemResponse]  # type: ignore[assignment]
+    """Exchange work over one bidirectional stream: the runner sends outputs and status, the
+    server sends work items.
+    """
+    ListCloudProviders: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.ListCloudProvidersRequest, _compute_service_pb2.MultiCloudProviderResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Compute orchestration: cloud providers, regions and instance types, compute clusters,
+    nodepools, runners, deployments and compute plane reports
+    ---------------------------------------------------------------------------
+
+    List the cloud providers that compute clusters can run on.
+    """
+    ListCloudRegions: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.ListCloudRegionsRequest, _compute_service_pb2.MultiCloudRegionResponse]  # type: ignore[assignment]
+    """List the regions of a cloud provider."""
+    ListInstanceTypes: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.ListInstanceTypesRequest, _compute_service_pb2.MultiInstanceTypeResponse]  # type: ignore[assignment]
+    """List the instance types offered in a region of a cloud provider."""
+    GetComputeCluster: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.GetComputeClusterRequest, _compute_service_pb2.SingleComputeClusterResponse]  # type: ignore[assignment]
+    """Get one compute cluster of a user by its ID."""
+    ListComputeClusters: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.ListComputeClustersRequest, _compute_service_pb2.MultiComputeClusterResponse]  # type: ignore[assignment]
+    """List the compute clusters of a user."""
+    PostComputeClusters: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PostComputeClustersRequest, _compute_service_pb2.MultiComputeClusterResponse]  # type: ignore[assignment]
+    """Create one or more compute clusters for a user."""
+    PatchComputeClusters: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PatchComputeClustersRequest, _compute_service_pb2.MultiComputeClusterResponse]  # type: ignore[assignment]
+    """Update one or more compute clusters of a user."""
+    DeleteComputeClusters: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteComputeClustersRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete one or more compute clusters of a user."""
+    GetNodepool: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.GetNodepoolRequest, _compute_service_pb2.SingleNodepoolResponse]  # type: ignore[assignment]
+    """Get one nodepool of a compute cluster."""
+    ListNodepools: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.ListNodepoolsRequest, _compute_service_pb2.MultiNodepoolResponse]  # type: ignore[assignment]
+    """List nodepools, of one compute cluster or of all the clusters of a user."""
+    PostNodepools: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PostNodepoolsRequest, _compute_service_pb2.MultiNodepoolResponse]  # type: ignore[assignment]
+    """Create one or more nodepools in a compute cluster."""
+    PatchNodepools: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PatchNodepoolsRequest, _compute_service_pb2.MultiNodepoolResponse]  # type: ignore[assignment]
+    """Update one or more nodepools of a compute cluster."""
+    DeleteNodepools: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteNodepoolsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete one or more nodepools of a compute cluster."""
+    PostNodepoolStatus: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PostNodepoolStatusRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Report the state of a nodepool."""
+    PostRunners: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PostRunnersRequest, _models_service_pb2.MultiRunnerResponse]  # type: ignore[assignment]
+    """Create one or more runners in a nodepool."""
+    PatchRunners: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PatchRunnersRequest, _models_service_pb2.MultiRunnerResponse]  # type: ignore[assignment]
+    """Update one or more runners of a nodepool. Its REST route is a POST, on the same path as
+    PostRunners.
+    """
+    DeleteRunners: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteRunnersRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete one or more runners of a nodepool."""
+    PostRunnerReplicaTaskMetrics: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PostRunnerReplicaTaskMetricsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Report the progress counters of tasks handled by runner replicas."""
+    GetDeployment: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.GetDeploymentRequest, _compute_service_pb2.SingleDeploymentResponse]  # type: ignore[assignment]
+    """Get one deployment of a user by its ID."""
+    ListDeployments: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.ListDeploymentsRequest, _compute_service_pb2.MultiDeploymentResponse]  # type: ignore[assignment]
+    """List the deployments of a user."""
+    PostDeployments: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PostDeploymentsRequest, _compute_service_pb2.MultiDeploymentResponse]  # type: ignore[assignment]
+    """Create one or more deployments of models or workflows onto nodepools."""
+    PatchDeployments: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PatchDeploymentsRequest, _compute_service_pb2.MultiDeploymentResponse]  # type: ignore[assignment]
+    """Update one or more deployments of a user."""
+    DeleteDeployments: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.DeleteDeploymentsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete one or more deployments of a user."""
+    PostComputePlaneMetrics: _aio.UnaryUnaryMultiCallable[_compute_service_pb2.PostComputePlaneMetricsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Report usage metrics from nodes of the compute plane."""
+    PostArtifacts: _aio.UnaryUnaryMultiCallable[_artifacts_service_pb2.PostArtifactsRequest, _artifacts_service_pb2.MultiArtifactResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Artifacts and artifact versions
+    ---------------------------------------------------------------------------
+
+    Create one or more artifacts in an app.
+    """
+    GetArtifact: _aio.UnaryUnaryMultiCallable[_artifacts_service_pb2.GetArtifactRequest, _artifacts_service_pb2.SingleArtifactResponse]  # type: ignore[assignment]
+    """Get one artifact of an app by its ID."""
+    ListArtifacts: _aio.UnaryUnaryMultiCallable[_artifacts_service_pb2.ListArtifactsRequest, _artifacts_service_pb2.MultiArtifactResponse]  # type: ignore[assignment]
+    """List the artifacts of an app."""
+    DeleteArtifact: _aio.UnaryUnaryMultiCallable[_artifacts_service_pb2.DeleteArtifactRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete one artifact of an app."""
+    PostArtifactVersionsUpload: _aio.StreamStreamMultiCallable[_artifacts_service_pb2.PostArtifactVersionsUploadRequest, _artifacts_service_pb2.PostArtifactVersionsUploadResponse]  # type: ignore[assignment]
+    """Upload a new version of an artifact over a bidirectional stream: the first request
+    carries the upload configuration, later ones carry parts of the content, and the
+    responses report the progress of the upload.
+    """
+    GetArtifactVersion: _aio.UnaryUnaryMultiCallable[_artifacts_service_pb2.GetArtifactVersionRequest, _artifacts_service_pb2.SingleArtifactVersionResponse]  # type: ignore[assignment]
+    """Get one version of an artifact."""
+    ListArtifactVersions: _aio.UnaryUnaryMultiCallable[_artifacts_service_pb2.ListArtifactVersionsRequest, _artifacts_service_pb2.MultiArtifactVersionResponse]  # type: ignore[assignment]
+    """List the versions of an artifact."""
+    DeleteArtifactVersion: _aio.UnaryUnaryMultiCallable[_artifacts_service_pb2.DeleteArtifactVersionRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete one version of an artifact."""
+    ListLogEntries: _aio.UnaryUnaryMultiCallable[_logs_service_pb2.ListLogEntriesRequest, _logs_service_pb2.MultiLogEntryResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Log entries
+    ---------------------------------------------------------------------------
+
+    List the log entries of a runner, nodepool, compute cluster, model version or pipeline run.
+    """
+    StreamLogEntries: _aio.UnaryStreamMultiCallable[_logs_service_pb2.StreamLogEntriesRequest, _logs_service_pb2.MultiLogEntryResponse]  # type: ignore[assignment]
+    """Follow the log entries of a runner, model version or pipeline run as a server stream."""
+    PostLogEntries: _aio.UnaryUnaryMultiCallable[_logs_service_pb2.PostLogEntriesRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Write one or more log entries."""
+    ListMetricLabels: _aio.UnaryUnaryMultiCallable[_metrics_query_service_pb2.ListMetricLabelsRequest, _metrics_query_service_pb2.MultiMetricLabelsResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Operational metrics
+    ---------------------------------------------------------------------------
+
+    List the labels, and their values, of some metric types.
+    """
+    PostMetricsQuery: _aio.UnaryUnaryMultiCallable[_metrics_query_service_pb2.PostMetricsQueryRequest, _metrics_query_service_pb2.MetricsQueryResponse]  # type: ignore[assignment]
+    """Query an operational metric over a time range."""
+    PostAnnotationTracks: _aio.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.PostAnnotationTracksRequest, _annotation_tracks_service_pb2.MultiAnnotationTrackResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Annotation tracks, track annotation searches and annotation streams
+    ---------------------------------------------------------------------------
+
+    Add annotation tracks to a video input.
+    """
+    ListAnnotationTracks: _aio.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.ListAnnotationTracksRequest, _annotation_tracks_service_pb2.MultiAnnotationTrackResponse]  # type: ignore[assignment]
+    """List the annotation tracks of a video input."""
+    PatchAnnotationTracks: _aio.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.PatchAnnotationTracksRequest, _annotation_tracks_service_pb2.MultiAnnotationTrackResponse]  # type: ignore[assignment]
+    """Update one or more annotation tracks of a video input."""
+    DeleteAnnotationTracks: _aio.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.DeleteAnnotationTracksRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Delete annotation tracks of a video input."""
+    PostTrackAnnotationsSearches: _aio.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.PostTrackAnnotationsSearchesRequest, _annotations_service_pb2.MultiAnnotationResponse]  # type: ignore[assignment]
+    """Find the annotations of one track of a video input within a range of frames."""
+    StreamAnnotations: _aio.UnaryStreamMultiCallable[_annotation_tracks_service_pb2.StreamAnnotationsRequest, _annotation_tracks_service_pb2.SingleStreamAnnotationResponse]  # type: ignore[assignment]
+    """Stream the annotations of the tracks of a video input, one annotation per response message."""
+    StreamLivestreamAnnotations: _aio.UnaryStreamMultiCallable[_annotation_tracks_service_pb2.StreamLivestreamAnnotationsRequest, _annotation_tracks_service_pb2.SingleStreamAnnotationResponse]  # type: ignore[assignment]
+    """Stream the annotations of a live stream input as they are produced."""
+    ListAnnotationWorkers: _aio.UnaryUnaryMultiCallable[_annotation_tracks_service_pb2.ListAnnotationWorkersRequest, _annotation_tracks_service_pb2.MultiWorkerResponse]  # type: ignore[assignment]
+    """List the workers (users, models, workflows) that made annotations in an app."""
+    ListWorkflowEvaluationTemplates: _aio.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.ListWorkflowEvaluationTemplatesRequest, _workflow_evaluations_service_pb2.MultiWorkflowEvaluationTemplateResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Workflow version evaluations
+    ---------------------------------------------------------------------------
+
+    List the available templates for workflow version evaluations.
+    """
+    PostWorkflowVersionEvaluations: _aio.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.PostWorkflowVersionEvaluationsRequest, _workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]  # type: ignore[assignment]
+    """Start one or more evaluations of a workflow version."""
+    GetWorkflowVersionEvaluation: _aio.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.GetWorkflowVersionEvaluationRequest, _workflow_evaluations_service_pb2.SingleWorkflowVersionEvaluationResponse]  # type: ignore[assignment]
+    """Get one evaluation of a workflow version by its ID."""
+    ListWorkflowVersionEvaluations: _aio.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.ListWorkflowVersionEvaluationsRequest, _workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]  # type: ignore[assignment]
+    """List the evaluations of a workflow version."""
+    PatchWorkflowVersionEvaluations: _aio.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.PatchWorkflowVersionEvaluationsRequest, _workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]  # type: ignore[assignment]
+    """Update one or more evaluations of a workflow version."""
+    PostWorkflowVersionEvaluationData: _aio.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.PostWorkflowVersionEvaluationDataRequest, _workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse]  # type: ignore[assignment]
+    """Add per-input data (ground truths, predictions, results) to an evaluation of a workflow version."""
+    ListWorkflowVersionEvaluationData: _aio.UnaryUnaryMultiCallable[_workflow_evaluations_service_pb2.ListWorkflowVersionEvaluationDataRequest, _workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse]  # type: ignore[assignment]
+    """List the per-input data of an evaluation of a workflow version."""
+    PostAuditLogSearches: _aio.UnaryUnaryMultiCallable[_audit_logs_service_pb2.PostAuditLogSearchesRequest, _audit_logs_service_pb2.MultiAuditLogEntryResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Audit logs
+    ---------------------------------------------------------------------------
+
+    Search the audit log of a user or organization.
+    """
+    PutModelVersionExports: _aio.UnaryUnaryMultiCallable[_model_versions_service_pb2.PutModelVersionExportsRequest, _model_versions_service_pb2.SingleModelVersionExportResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Model version exports, training time estimates, migrations and uploads
+    ---------------------------------------------------------------------------
+
+    Start exporting a model version.
+    """
+    GetModelVersionExport: _aio.UnaryUnaryMultiCallable[_model_versions_service_pb2.GetModelVersionExportRequest, _model_versions_service_pb2.SingleModelVersionExportResponse]  # type: ignore[assignment]
+    """Get the export of a model version."""
+    PostModelVersionsTrainingTimeEstimate: _aio.UnaryUnaryMultiCallable[_model_versions_service_pb2.PostModelVersionsTrainingTimeEstimateRequest, _model_versions_service_pb2.MultiTrainingTimeEstimateResponse]  # type: ignore[assignment]
+    """Estimate how long training the given model versions would take."""
+    PostModelMigration: _aio.UnaryUnaryMultiCallable[_model_versions_service_pb2.PostModelMigrationRequest, _models_service_pb2.SingleModelResponse]  # type: ignore[assignment]
+    """Migrate a model, or one of its versions."""
+    DeleteModelMigration: _aio.UnaryUnaryMultiCallable[_model_versions_service_pb2.DeleteModelMigrationRequest, _models_service_pb2.SingleModelResponse]  # type: ignore[assignment]
+    """Delete the migration of a model."""
+    PostModelVersionsUpload: _aio.StreamStreamMultiCallable[_model_versions_service_pb2.PostModelVersionsUploadRequest, _model_versions_service_pb2.PostModelVersionsUploadResponse]  # type: ignore[assignment]
+    """Upload the files of a new model version: the client streams the settings and then the file
+    parts, the server streams progress.
+    """
+    GenerateModelOutputs: _aio.UnaryStreamMultiCallable[_models_service_pb2.PostModelOutputsRequest, _models_service_pb2.MultiOutputResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    Streamed predictions
+    ---------------------------------------------------------------------------
+
+    Run a model on inputs and stream its outputs back as they are generated.
+    """
+    StreamModelOutputs: _aio.StreamStreamMultiCallable[_models_service_pb2.PostModelOutputsRequest, _models_service_pb2.MultiOutputResponse]  # type: ignore[assignment]
+    """Stream prediction requests to a model and receive a stream of outputs."""
+    PatchAppsDetails: _aio.UnaryUnaryMultiCallable[_apps_details_service_pb2.PatchAppsDetailsRequest, _apps_service_pb2.MultiAppResponse]  # type: ignore[assignment]
+    """---------------------------------------------------------------------------
+    App details
+    ---------------------------------------------------------------------------
+
+    Update some of the details of apps, leaving their other fields unchanged.
+    """
 
 class V2Servicer(metaclass=_abc_1.ABCMeta):
     """The Clarifai V2 API. Most app-scoped routes exist twice: under
@@ -2444,5 +2986,834 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
         """Delete several label orders in one request, leaving the status of their tasks unchanged."""
+
+    @_abc_1.abstractmethod
+    def GetPipeline(
+        self,
+        request: _pipelines_service_pb2.GetPipelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.SinglePipelineResponse, _abc.Awaitable[_pipelines_service_pb2.SinglePipelineResponse]]:
+        """---------------------------------------------------------------------------
+        Pipelines, pipeline steps, their versions and runs, pipeline templates
+        ---------------------------------------------------------------------------
+
+        Get one pipeline of an app by its ID.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPipelines(
+        self,
+        request: _pipelines_service_pb2.ListPipelinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineResponse]]:
+        """List the pipelines of an app."""
+
+    @_abc_1.abstractmethod
+    def PostPipelines(
+        self,
+        request: _pipelines_service_pb2.PostPipelinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineResponse]]:
+        """Create one or more pipelines in an app."""
+
+    @_abc_1.abstractmethod
+    def PatchPipelines(
+        self,
+        request: _pipelines_service_pb2.PatchPipelinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineResponse]]:
+        """Update one or more pipelines of an app."""
+
+    @_abc_1.abstractmethod
+    def DeletePipelines(
+        self,
+        request: _pipelines_service_pb2.DeletePipelinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete several pipelines of an app in one request."""
+
+    @_abc_1.abstractmethod
+    def GetPipelineVersion(
+        self,
+        request: _pipelines_service_pb2.GetPipelineVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.SinglePipelineVersionResponse, _abc.Awaitable[_pipelines_service_pb2.SinglePipelineVersionResponse]]:
+        """Get one version of a pipeline."""
+
+    @_abc_1.abstractmethod
+    def ListPipelineVersions(
+        self,
+        request: _pipelines_service_pb2.ListPipelineVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineVersionResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineVersionResponse]]:
+        """List the versions of a pipeline."""
+
+    @_abc_1.abstractmethod
+    def PatchPipelineVersions(
+        self,
+        request: _pipelines_service_pb2.PatchPipelineVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineVersionResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineVersionResponse]]:
+        """Update one or more versions of a pipeline."""
+
+    @_abc_1.abstractmethod
+    def DeletePipelineVersions(
+        self,
+        request: _pipelines_service_pb2.DeletePipelineVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete several versions of a pipeline in one request."""
+
+    @_abc_1.abstractmethod
+    def GetPipelineStep(
+        self,
+        request: _pipelines_service_pb2.GetPipelineStepRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.SinglePipelineStepResponse, _abc.Awaitable[_pipelines_service_pb2.SinglePipelineStepResponse]]:
+        """Get one pipeline step by its ID."""
+
+    @_abc_1.abstractmethod
+    def ListPipelineSteps(
+        self,
+        request: _pipelines_service_pb2.ListPipelineStepsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineStepResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineStepResponse]]:
+        """List the pipeline steps of an app."""
+
+    @_abc_1.abstractmethod
+    def PostPipelineSteps(
+        self,
+        request: _pipelines_service_pb2.PostPipelineStepsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineStepResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineStepResponse]]:
+        """Create one or more pipeline steps in an app."""
+
+    @_abc_1.abstractmethod
+    def DeletePipelineSteps(
+        self,
+        request: _pipelines_service_pb2.DeletePipelineStepsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete several pipeline steps of an app in one request."""
+
+    @_abc_1.abstractmethod
+    def GetPipelineStepVersion(
+        self,
+        request: _pipelines_service_pb2.GetPipelineStepVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.SinglePipelineStepVersionResponse, _abc.Awaitable[_pipelines_service_pb2.SinglePipelineStepVersionResponse]]:
+        """Get one version of a pipeline step."""
+
+    @_abc_1.abstractmethod
+    def ListPipelineStepVersions(
+        self,
+        request: _pipelines_service_pb2.ListPipelineStepVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineStepVersionResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineStepVersionResponse]]:
+        """List the versions of a pipeline step."""
+
+    @_abc_1.abstractmethod
+    def PostPipelineStepVersionsUpload(
+        self,
+        request_iterator: _MaybeAsyncIterator[_pipelines_service_pb2.PostPipelineStepVersionsUploadRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_pipelines_service_pb2.PostPipelineStepVersionsUploadResponse], _abc.AsyncIterator[_pipelines_service_pb2.PostPipelineStepVersionsUploadResponse]]:
+        """Upload a new pipeline step version: a config message, then the content in parts; the
+        server answers with the upload's progress.
+        """
+
+    @_abc_1.abstractmethod
+    def DeletePipelineStepVersions(
+        self,
+        request: _pipelines_service_pb2.DeletePipelineStepVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete several versions of a pipeline step in one request."""
+
+    @_abc_1.abstractmethod
+    def GetPipelineVersionRun(
+        self,
+        request: _pipelines_service_pb2.GetPipelineVersionRunRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.SinglePipelineVersionRunResponse, _abc.Awaitable[_pipelines_service_pb2.SinglePipelineVersionRunResponse]]:
+        """Get one run of a pipeline version."""
+
+    @_abc_1.abstractmethod
+    def ListPipelineVersionRuns(
+        self,
+        request: _pipelines_service_pb2.ListPipelineVersionRunsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineVersionRunResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineVersionRunResponse]]:
+        """List the runs of a pipeline version, or the pipeline version runs on a nodepool."""
+
+    @_abc_1.abstractmethod
+    def PostPipelineVersionRuns(
+        self,
+        request: _pipelines_service_pb2.PostPipelineVersionRunsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineVersionRunResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineVersionRunResponse]]:
+        """Start one or more runs of a pipeline version."""
+
+    @_abc_1.abstractmethod
+    def PatchPipelineVersionRuns(
+        self,
+        request: _pipelines_service_pb2.PatchPipelineVersionRunsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineVersionRunResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineVersionRunResponse]]:
+        """Update one or more runs of a pipeline version."""
+
+    @_abc_1.abstractmethod
+    def ListPipelineVersionRunStatusLogs(
+        self,
+        request: _pipelines_service_pb2.ListPipelineVersionRunStatusLogsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineVersionRunStatusLogResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineVersionRunStatusLogResponse]]:
+        """List the status history of a pipeline version run."""
+
+    @_abc_1.abstractmethod
+    def ListPipelineTemplates(
+        self,
+        request: _pipelines_service_pb2.ListPipelineTemplatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.MultiPipelineTemplateResponse, _abc.Awaitable[_pipelines_service_pb2.MultiPipelineTemplateResponse]]:
+        """List the available pipeline templates."""
+
+    @_abc_1.abstractmethod
+    def PostPipelineVersionRunFromTemplate(
+        self,
+        request: _pipelines_service_pb2.PostPipelineVersionRunFromTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pipelines_service_pb2.PostPipelineVersionRunFromTemplateResponse, _abc.Awaitable[_pipelines_service_pb2.PostPipelineVersionRunFromTemplateResponse]]:
+        """Create a pipeline from a template and start a run of it."""
+
+    @_abc_1.abstractmethod
+    def GetSecret(
+        self,
+        request: _secrets_service_pb2.GetSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_secrets_service_pb2.SingleSecretResponse, _abc.Awaitable[_secrets_service_pb2.SingleSecretResponse]]:
+        """---------------------------------------------------------------------------
+        Secrets
+        ---------------------------------------------------------------------------
+
+        Get one secret of a user by its ID.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSecrets(
+        self,
+        request: _secrets_service_pb2.ListSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_secrets_service_pb2.MultiSecretResponse, _abc.Awaitable[_secrets_service_pb2.MultiSecretResponse]]:
+        """List the secrets of a user."""
+
+    @_abc_1.abstractmethod
+    def PostSecrets(
+        self,
+        request: _secrets_service_pb2.PostSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_secrets_service_pb2.MultiSecretResponse, _abc.Awaitable[_secrets_service_pb2.MultiSecretResponse]]:
+        """Create one or more secrets for a user."""
+
+    @_abc_1.abstractmethod
+    def PatchSecrets(
+        self,
+        request: _secrets_service_pb2.PatchSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_secrets_service_pb2.MultiSecretResponse, _abc.Awaitable[_secrets_service_pb2.MultiSecretResponse]]:
+        """Update one or more secrets of a user."""
+
+    @_abc_1.abstractmethod
+    def DeleteSecrets(
+        self,
+        request: _secrets_service_pb2.DeleteSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_secrets_service_pb2.MultiSecretResponse, _abc.Awaitable[_secrets_service_pb2.MultiSecretResponse]]:
+        """Delete several secrets of a user in one request."""
+
+    @_abc_1.abstractmethod
+    def ListRunnerItems(
+        self,
+        request: _runner_items_service_pb2.ListRunnerItemsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_runner_items_service_pb2.MultiRunnerItemResponse, _abc.Awaitable[_runner_items_service_pb2.MultiRunnerItemResponse]]:
+        """---------------------------------------------------------------------------
+        Runner work items
+        ---------------------------------------------------------------------------
+
+        Fetch the work items waiting for a runner.
+        """
+
+    @_abc_1.abstractmethod
+    def PostRunnerItemOutputs(
+        self,
+        request: _runner_items_service_pb2.PostRunnerItemOutputsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_runner_items_service_pb2.MultiRunnerItemOutputResponse, _abc.Awaitable[_runner_items_service_pb2.MultiRunnerItemOutputResponse]]:
+        """Send back the outputs a runner produced for one work item."""
+
+    @_abc_1.abstractmethod
+    def ProcessRunnerItems(
+        self,
+        request_iterator: _MaybeAsyncIterator[_runner_items_service_pb2.PostRunnerItemOutputsRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_runner_items_service_pb2.MultiRunnerItemResponse], _abc.AsyncIterator[_runner_items_service_pb2.MultiRunnerItemResponse]]:
+        """Exchange work over one bidirectional stream: the runner sends outputs and status, the
+        server sends work items.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCloudProviders(
+        self,
+        request: _compute_service_pb2.ListCloudProvidersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiCloudProviderResponse, _abc.Awaitable[_compute_service_pb2.MultiCloudProviderResponse]]:
+        """---------------------------------------------------------------------------
+        Compute orchestration: cloud providers, regions and instance types, compute clusters,
+        nodepools, runners, deployments and compute plane reports
+        ---------------------------------------------------------------------------
+
+        List the cloud providers that compute clusters can run on.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCloudRegions(
+        self,
+        request: _compute_service_pb2.ListCloudRegionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiCloudRegionResponse, _abc.Awaitable[_compute_service_pb2.MultiCloudRegionResponse]]:
+        """List the regions of a cloud provider."""
+
+    @_abc_1.abstractmethod
+    def ListInstanceTypes(
+        self,
+        request: _compute_service_pb2.ListInstanceTypesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiInstanceTypeResponse, _abc.Awaitable[_compute_service_pb2.MultiInstanceTypeResponse]]:
+        """List the instance types offered in a region of a cloud provider."""
+
+    @_abc_1.abstractmethod
+    def GetComputeCluster(
+        self,
+        request: _compute_service_pb2.GetComputeClusterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.SingleComputeClusterResponse, _abc.Awaitable[_compute_service_pb2.SingleComputeClusterResponse]]:
+        """Get one compute cluster of a user by its ID."""
+
+    @_abc_1.abstractmethod
+    def ListComputeClusters(
+        self,
+        request: _compute_service_pb2.ListComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiComputeClusterResponse, _abc.Awaitable[_compute_service_pb2.MultiComputeClusterResponse]]:
+        """List the compute clusters of a user."""
+
+    @_abc_1.abstractmethod
+    def PostComputeClusters(
+        self,
+        request: _compute_service_pb2.PostComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiComputeClusterResponse, _abc.Awaitable[_compute_service_pb2.MultiComputeClusterResponse]]:
+        """Create one or more compute clusters for a user."""
+
+    @_abc_1.abstractmethod
+    def PatchComputeClusters(
+        self,
+        request: _compute_service_pb2.PatchComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiComputeClusterResponse, _abc.Awaitable[_compute_service_pb2.MultiComputeClusterResponse]]:
+        """Update one or more compute clusters of a user."""
+
+    @_abc_1.abstractmethod
+    def DeleteComputeClusters(
+        self,
+        request: _compute_service_pb2.DeleteComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete one or more compute clusters of a user."""
+
+    @_abc_1.abstractmethod
+    def GetNodepool(
+        self,
+        request: _compute_service_pb2.GetNodepoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.SingleNodepoolResponse, _abc.Awaitable[_compute_service_pb2.SingleNodepoolResponse]]:
+        """Get one nodepool of a compute cluster."""
+
+    @_abc_1.abstractmethod
+    def ListNodepools(
+        self,
+        request: _compute_service_pb2.ListNodepoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiNodepoolResponse, _abc.Awaitable[_compute_service_pb2.MultiNodepoolResponse]]:
+        """List nodepools, of one compute cluster or of all the clusters of a user."""
+
+    @_abc_1.abstractmethod
+    def PostNodepools(
+        self,
+        request: _compute_service_pb2.PostNodepoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiNodepoolResponse, _abc.Awaitable[_compute_service_pb2.MultiNodepoolResponse]]:
+        """Create one or more nodepools in a compute cluster."""
+
+    @_abc_1.abstractmethod
+    def PatchNodepools(
+        self,
+        request: _compute_service_pb2.PatchNodepoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiNodepoolResponse, _abc.Awaitable[_compute_service_pb2.MultiNodepoolResponse]]:
+        """Update one or more nodepools of a compute cluster."""
+
+    @_abc_1.abstractmethod
+    def DeleteNodepools(
+        self,
+        request: _compute_service_pb2.DeleteNodepoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete one or more nodepools of a compute cluster."""
+
+    @_abc_1.abstractmethod
+    def PostNodepoolStatus(
+        self,
+        request: _compute_service_pb2.PostNodepoolStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Report the state of a nodepool."""
+
+    @_abc_1.abstractmethod
+    def PostRunners(
+        self,
+        request: _compute_service_pb2.PostRunnersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_models_service_pb2.MultiRunnerResponse, _abc.Awaitable[_models_service_pb2.MultiRunnerResponse]]:
+        """Create one or more runners in a nodepool."""
+
+    @_abc_1.abstractmethod
+    def PatchRunners(
+        self,
+        request: _compute_service_pb2.PatchRunnersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_models_service_pb2.MultiRunnerResponse, _abc.Awaitable[_models_service_pb2.MultiRunnerResponse]]:
+        """Update one or more runners of a nodepool. Its REST route is a POST, on the same path as
+        PostRunners.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteRunners(
+        self,
+        request: _compute_service_pb2.DeleteRunnersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete one or more runners of a nodepool."""
+
+    @_abc_1.abstractmethod
+    def PostRunnerReplicaTaskMetrics(
+        self,
+        request: _compute_service_pb2.PostRunnerReplicaTaskMetricsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Report the progress counters of tasks handled by runner replicas."""
+
+    @_abc_1.abstractmethod
+    def GetDeployment(
+        self,
+        request: _compute_service_pb2.GetDeploymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.SingleDeploymentResponse, _abc.Awaitable[_compute_service_pb2.SingleDeploymentResponse]]:
+        """Get one deployment of a user by its ID."""
+
+    @_abc_1.abstractmethod
+    def ListDeployments(
+        self,
+        request: _compute_service_pb2.ListDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiDeploymentResponse, _abc.Awaitable[_compute_service_pb2.MultiDeploymentResponse]]:
+        """List the deployments of a user."""
+
+    @_abc_1.abstractmethod
+    def PostDeployments(
+        self,
+        request: _compute_service_pb2.PostDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiDeploymentResponse, _abc.Awaitable[_compute_service_pb2.MultiDeploymentResponse]]:
+        """Create one or more deployments of models or workflows onto nodepools."""
+
+    @_abc_1.abstractmethod
+    def PatchDeployments(
+        self,
+        request: _compute_service_pb2.PatchDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compute_service_pb2.MultiDeploymentResponse, _abc.Awaitable[_compute_service_pb2.MultiDeploymentResponse]]:
+        """Update one or more deployments of a user."""
+
+    @_abc_1.abstractmethod
+    def DeleteDeployments(
+        self,
+        request: _compute_service_pb2.DeleteDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete one or more deployments of a user."""
+
+    @_abc_1.abstractmethod
+    def PostComputePlaneMetrics(
+        self,
+        request: _compute_service_pb2.PostComputePlaneMetricsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Report usage metrics from nodes of the compute plane."""
+
+    @_abc_1.abstractmethod
+    def PostArtifacts(
+        self,
+        request: _artifacts_service_pb2.PostArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_artifacts_service_pb2.MultiArtifactResponse, _abc.Awaitable[_artifacts_service_pb2.MultiArtifactResponse]]:
+        """---------------------------------------------------------------------------
+        Artifacts and artifact versions
+        ---------------------------------------------------------------------------
+
+        Create one or more artifacts in an app.
+        """
+
+    @_abc_1.abstractmethod
+    def GetArtifact(
+        self,
+        request: _artifacts_service_pb2.GetArtifactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_artifacts_service_pb2.SingleArtifactResponse, _abc.Awaitable[_artifacts_service_pb2.SingleArtifactResponse]]:
+        """Get one artifact of an app by its ID."""
+
+    @_abc_1.abstractmethod
+    def ListArtifacts(
+        self,
+        request: _artifacts_service_pb2.ListArtifactsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_artifacts_service_pb2.MultiArtifactResponse, _abc.Awaitable[_artifacts_service_pb2.MultiArtifactResponse]]:
+        """List the artifacts of an app."""
+
+    @_abc_1.abstractmethod
+    def DeleteArtifact(
+        self,
+        request: _artifacts_service_pb2.DeleteArtifactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete one artifact of an app."""
+
+    @_abc_1.abstractmethod
+    def PostArtifactVersionsUpload(
+        self,
+        request_iterator: _MaybeAsyncIterator[_artifacts_service_pb2.PostArtifactVersionsUploadRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_artifacts_service_pb2.PostArtifactVersionsUploadResponse], _abc.AsyncIterator[_artifacts_service_pb2.PostArtifactVersionsUploadResponse]]:
+        """Upload a new version of an artifact over a bidirectional stream: the first request
+        carries the upload configuration, later ones carry parts of the content, and the
+        responses report the progress of the upload.
+        """
+
+    @_abc_1.abstractmethod
+    def GetArtifactVersion(
+        self,
+        request: _artifacts_service_pb2.GetArtifactVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_artifacts_service_pb2.SingleArtifactVersionResponse, _abc.Awaitable[_artifacts_service_pb2.SingleArtifactVersionResponse]]:
+        """Get one version of an artifact."""
+
+    @_abc_1.abstractmethod
+    def ListArtifactVersions(
+        self,
+        request: _artifacts_service_pb2.ListArtifactVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_artifacts_service_pb2.MultiArtifactVersionResponse, _abc.Awaitable[_artifacts_service_pb2.MultiArtifactVersionResponse]]:
+        """List the versions of an artifact."""
+
+    @_abc_1.abstractmethod
+    def DeleteArtifactVersion(
+        self,
+        request: _artifacts_service_pb2.DeleteArtifactVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete one version of an artifact."""
+
+    @_abc_1.abstractmethod
+    def ListLogEntries(
+        self,
+        request: _logs_service_pb2.ListLogEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_logs_service_pb2.MultiLogEntryResponse, _abc.Awaitable[_logs_service_pb2.MultiLogEntryResponse]]:
+        """---------------------------------------------------------------------------
+        Log entries
+        ---------------------------------------------------------------------------
+
+        List the log entries of a runner, nodepool, compute cluster, model version or pipeline run.
+        """
+
+    @_abc_1.abstractmethod
+    def StreamLogEntries(
+        self,
+        request: _logs_service_pb2.StreamLogEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_logs_service_pb2.MultiLogEntryResponse], _abc.AsyncIterator[_logs_service_pb2.MultiLogEntryResponse]]:
+        """Follow the log entries of a runner, model version or pipeline run as a server stream."""
+
+    @_abc_1.abstractmethod
+    def PostLogEntries(
+        self,
+        request: _logs_service_pb2.PostLogEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Write one or more log entries."""
+
+    @_abc_1.abstractmethod
+    def ListMetricLabels(
+        self,
+        request: _metrics_query_service_pb2.ListMetricLabelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metrics_query_service_pb2.MultiMetricLabelsResponse, _abc.Awaitable[_metrics_query_service_pb2.MultiMetricLabelsResponse]]:
+        """---------------------------------------------------------------------------
+        Operational metrics
+        ---------------------------------------------------------------------------
+
+        List the labels, and their values, of some metric types.
+        """
+
+    @_abc_1.abstractmethod
+    def PostMetricsQuery(
+        self,
+        request: _metrics_query_service_pb2.PostMetricsQueryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metrics_query_service_pb2.MetricsQueryResponse, _abc.Awaitable[_metrics_query_service_pb2.MetricsQueryResponse]]:
+        """Query an operational metric over a time range."""
+
+    @_abc_1.abstractmethod
+    def PostAnnotationTracks(
+        self,
+        request: _annotation_tracks_service_pb2.PostAnnotationTracksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_annotation_tracks_service_pb2.MultiAnnotationTrackResponse, _abc.Awaitable[_annotation_tracks_service_pb2.MultiAnnotationTrackResponse]]:
+        """---------------------------------------------------------------------------
+        Annotation tracks, track annotation searches and annotation streams
+        ---------------------------------------------------------------------------
+
+        Add annotation tracks to a video input.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAnnotationTracks(
+        self,
+        request: _annotation_tracks_service_pb2.ListAnnotationTracksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_annotation_tracks_service_pb2.MultiAnnotationTrackResponse, _abc.Awaitable[_annotation_tracks_service_pb2.MultiAnnotationTrackResponse]]:
+        """List the annotation tracks of a video input."""
+
+    @_abc_1.abstractmethod
+    def PatchAnnotationTracks(
+        self,
+        request: _annotation_tracks_service_pb2.PatchAnnotationTracksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_annotation_tracks_service_pb2.MultiAnnotationTrackResponse, _abc.Awaitable[_annotation_tracks_service_pb2.MultiAnnotationTrackResponse]]:
+        """Update one or more annotation tracks of a video input."""
+
+    @_abc_1.abstractmethod
+    def DeleteAnnotationTracks(
+        self,
+        request: _annotation_tracks_service_pb2.DeleteAnnotationTracksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Delete annotation tracks of a video input."""
+
+    @_abc_1.abstractmethod
+    def PostTrackAnnotationsSearches(
+        self,
+        request: _annotation_tracks_service_pb2.PostTrackAnnotationsSearchesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_annotations_service_pb2.MultiAnnotationResponse, _abc.Awaitable[_annotations_service_pb2.MultiAnnotationResponse]]:
+        """Find the annotations of one track of a video input within a range of frames."""
+
+    @_abc_1.abstractmethod
+    def StreamAnnotations(
+        self,
+        request: _annotation_tracks_service_pb2.StreamAnnotationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_annotation_tracks_service_pb2.SingleStreamAnnotationResponse], _abc.AsyncIterator[_annotation_tracks_service_pb2.SingleStreamAnnotationResponse]]:
+        """Stream the annotations of the tracks of a video input, one annotation per response message."""
+
+    @_abc_1.abstractmethod
+    def StreamLivestreamAnnotations(
+        self,
+        request: _annotation_tracks_service_pb2.StreamLivestreamAnnotationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_annotation_tracks_service_pb2.SingleStreamAnnotationResponse], _abc.AsyncIterator[_annotation_tracks_service_pb2.SingleStreamAnnotationResponse]]:
+        """Stream the annotations of a live stream input as they are produced."""
+
+    @_abc_1.abstractmethod
+    def ListAnnotationWorkers(
+        self,
+        request: _annotation_tracks_service_pb2.ListAnnotationWorkersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_annotation_tracks_service_pb2.MultiWorkerResponse, _abc.Awaitable[_annotation_tracks_service_pb2.MultiWorkerResponse]]:
+        """List the workers (users, models, workflows) that made annotations in an app."""
+
+    @_abc_1.abstractmethod
+    def ListWorkflowEvaluationTemplates(
+        self,
+        request: _workflow_evaluations_service_pb2.ListWorkflowEvaluationTemplatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_evaluations_service_pb2.MultiWorkflowEvaluationTemplateResponse, _abc.Awaitable[_workflow_evaluations_service_pb2.MultiWorkflowEvaluationTemplateResponse]]:
+        """---------------------------------------------------------------------------
+        Workflow version evaluations
+        ---------------------------------------------------------------------------
+
+        List the available templates for workflow version evaluations.
+        """
+
+    @_abc_1.abstractmethod
+    def PostWorkflowVersionEvaluations(
+        self,
+        request: _workflow_evaluations_service_pb2.PostWorkflowVersionEvaluationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse, _abc.Awaitable[_workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]]:
+        """Start one or more evaluations of a workflow version."""
+
+    @_abc_1.abstractmethod
+    def GetWorkflowVersionEvaluation(
+        self,
+        request: _workflow_evaluations_service_pb2.GetWorkflowVersionEvaluationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_evaluations_service_pb2.SingleWorkflowVersionEvaluationResponse, _abc.Awaitable[_workflow_evaluations_service_pb2.SingleWorkflowVersionEvaluationResponse]]:
+        """Get one evaluation of a workflow version by its ID."""
+
+    @_abc_1.abstractmethod
+    def ListWorkflowVersionEvaluations(
+        self,
+        request: _workflow_evaluations_service_pb2.ListWorkflowVersionEvaluationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse, _abc.Awaitable[_workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]]:
+        """List the evaluations of a workflow version."""
+
+    @_abc_1.abstractmethod
+    def PatchWorkflowVersionEvaluations(
+        self,
+        request: _workflow_evaluations_service_pb2.PatchWorkflowVersionEvaluationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse, _abc.Awaitable[_workflow_evaluations_service_pb2.MultiWorkflowVersionEvaluationResponse]]:
+        """Update one or more evaluations of a workflow version."""
+
+    @_abc_1.abstractmethod
+    def PostWorkflowVersionEvaluationData(
+        self,
+        request: _workflow_evaluations_service_pb2.PostWorkflowVersionEvaluationDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse, _abc.Awaitable[_workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse]]:
+        """Add per-input data (ground truths, predictions, results) to an evaluation of a workflow version."""
+
+    @_abc_1.abstractmethod
+    def ListWorkflowVersionEvaluationData(
+        self,
+        request: _workflow_evaluations_service_pb2.ListWorkflowVersionEvaluationDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse, _abc.Awaitable[_workflow_evaluations_service_pb2.MultiListWorkflowVersionEvaluationDataResponse]]:
+        """List the per-input data of an evaluation of a workflow version."""
+
+    @_abc_1.abstractmethod
+    def PostAuditLogSearches(
+        self,
+        request: _audit_logs_service_pb2.PostAuditLogSearchesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_audit_logs_service_pb2.MultiAuditLogEntryResponse, _abc.Awaitable[_audit_logs_service_pb2.MultiAuditLogEntryResponse]]:
+        """---------------------------------------------------------------------------
+        Audit logs
+        ---------------------------------------------------------------------------
+
+        Search the audit log of a user or organization.
+        """
+
+    @_abc_1.abstractmethod
+    def PutModelVersionExports(
+        self,
+        request: _model_versions_service_pb2.PutModelVersionExportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_versions_service_pb2.SingleModelVersionExportResponse, _abc.Awaitable[_model_versions_service_pb2.SingleModelVersionExportResponse]]:
+        """---------------------------------------------------------------------------
+        Model version exports, training time estimates, migrations and uploads
+        ---------------------------------------------------------------------------
+
+        Start exporting a model version.
+        """
+
+    @_abc_1.abstractmethod
+    def GetModelVersionExport(
+        self,
+        request: _model_versions_service_pb2.GetModelVersionExportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_versions_service_pb2.SingleModelVersionExportResponse, _abc.Awaitable[_model_versions_service_pb2.SingleModelVersionExportResponse]]:
+        """Get the export of a model version."""
+
+    @_abc_1.abstractmethod
+    def PostModelVersionsTrainingTimeEstimate(
+        self,
+        request: _model_versions_service_pb2.PostModelVersionsTrainingTimeEstimateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_model_versions_service_pb2.MultiTrainingTimeEstimateResponse, _abc.Awaitable[_model_versions_service_pb2.MultiTrainingTimeEstimateResponse]]:
+        """Estimate how long training the given model versions would take."""
+
+    @_abc_1.abstractmethod
+    def PostModelMigration(
+        self,
+        request: _model_versions_service_pb2.PostModelMigrationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_models_service_pb2.SingleModelResponse, _abc.Awaitable[_models_service_pb2.SingleModelResponse]]:
+        """Migrate a model, or one of its versions."""
+
+    @_abc_1.abstractmethod
+    def DeleteModelMigration(
+        self,
+        request: _model_versions_service_pb2.DeleteModelMigrationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_models_service_pb2.SingleModelResponse, _abc.Awaitable[_models_service_pb2.SingleModelResponse]]:
+        """Delete the migration of a model."""
+
+    @_abc_1.abstractmethod
+    def PostModelVersionsUpload(
+        self,
+        request_iterator: _MaybeAsyncIterator[_model_versions_service_pb2.PostModelVersionsUploadRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_model_versions_service_pb2.PostModelVersionsUploadResponse], _abc.AsyncIterator[_model_versions_service_pb2.PostModelVersionsUploadResponse]]:
+        """Upload the files of a new model version: the client streams the settings and then the file
+        parts, the server streams progress.
+        """
+
+    @_abc_1.abstractmethod
+    def GenerateModelOutputs(
+        self,
+        request: _models_service_pb2.PostModelOutputsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_models_service_pb2.MultiOutputResponse], _abc.AsyncIterator[_models_service_pb2.MultiOutputResponse]]:
+        """---------------------------------------------------------------------------
+        Streamed predictions
+        ---------------------------------------------------------------------------
+
+        Run a model on inputs and stream its outputs back as they are generated.
+        """
+
+    @_abc_1.abstractmethod
+    def StreamModelOutputs(
+        self,
+        request_iterator: _MaybeAsyncIterator[_models_service_pb2.PostModelOutputsRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_models_service_pb2.MultiOutputResponse], _abc.AsyncIterator[_models_service_pb2.MultiOutputResponse]]:
+        """Stream prediction requests to a model and receive a stream of outputs."""
+
+    @_abc_1.abstractmethod
+    def PatchAppsDetails(
+        self,
+        request: _apps_details_service_pb2.PatchAppsDetailsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_apps_service_pb2.MultiAppResponse, _abc.Awaitable[_apps_service_pb2.MultiAppResponse]]:
+        """---------------------------------------------------------------------------
+        App details
+        ---------------------------------------------------------------------------
+
+        Update some of the details of apps, leaving their other fields unchanged.
+        """
 
 def add_V2Servicer_to_server(servicer: V2Servicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
