@@ -37,6 +37,7 @@ from ._errors import (
     Unauthenticated,
 )
 from ._grpc_channel import create_aio_grpc_channel, create_grpc_channel
+from ._input_ids import derive_input_id, random_input_id
 from ._json_channel import AsyncJsonChannel, JsonChannel
 from ._retry import NO_RETRY, RetryPolicy
 from ._streaming import AsyncInputStream, InputStream
@@ -83,7 +84,9 @@ __all__ = [
     "build_config",
     "create_aio_grpc_channel",
     "create_grpc_channel",
+    "derive_input_id",
     "open_async_channel",
     "open_channel",
     "parse_base",
+    "random_input_id",
 ]

@@ -23,7 +23,7 @@ from ._grpc_channel import create_aio_grpc_channel, create_grpc_channel
 from ._json_channel import AsyncJsonChannel, JsonChannel
 from ._pagination import aiter_items, aiter_pages, iter_items, iter_pages
 from ._streaming import AsyncInputStream, InputStream
-from ._upload import Item, Progress, UploadReport, aupload, upload
+from ._upload import IdMode, Item, Progress, UploadReport, aupload, upload
 from ._retry import RetryPolicy
 from ._status import SUCCESS
 from .proto import UserAppIDSet
@@ -185,10 +185,14 @@ class Client(_BaseClient):
                            user_app_id=user_app_id, outage_timeout=outage_timeout)
 
     def upload_inputs(self, items: Iterable[Item], *, concurrency: int = 4, max_inputs: int = 128,
-                      user_app_id: UserAppIDSet | None = None, progress: Progress | None = None) -> UploadReport:
-        """Post inputs in batches within the API's limits; returns a per-id report (see :mod:`._upload`)."""
+                      user_app_id: UserAppIDSet | None = None, progress: Progress | None = None,
+                      ids: IdMode = "derived") -> UploadReport:
+        """Post inputs in batches within the API's limits; returns a per-id report (see :mod:`._upload`).
+
+        ``ids="derived"`` (the default) names each item by its content, so a rerun stores nothing
+        twice; ``ids="random"`` stores every item anew."""
         return upload(self.call, items, concurrency=concurrency, max_inputs=max_inputs, user_app_id=user_app_id,
-                      progress=progress)
+                      progress=progress, ids=ids)
 
     def close(self) -> None:
         if self._owns_channel:
@@ -242,9 +246,10 @@ class AsyncClient(_BaseClient):
                                 descending=descending, user_app_id=user_app_id, outage_timeout=outage_timeout)
 
     async def upload_inputs(self, items: Iterable[Item], *, concurrency: int = 4, max_inputs: int = 128,
-                            user_app_id: UserAppIDSet | None = None, progress: Progress | None = None) -> UploadReport:
+                            user_app_id: UserAppIDSet | None = None, progress: Progress | None = None,
+                            ids: IdMode = "derived") -> UploadReport:
         return await aupload(self.call, items, concurrency=concurrency, max_inputs=max_inputs, user_app_id=user_app_id,
-                             progress=progress)
+                             progress=progress, ids=ids)
 
     async def close(self) -> None:
         if self._owns_channel:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from clarifai_grpc_client import AlreadyExists, Client, InputLimitError, RetryPolicy, UploadReport
-from clarifai_grpc_client._upload import MAX_IMAGE_BYTES, MAX_REQUEST_BYTES, batches
+from clarifai_grpc_client import AlreadyExists, Client, InputLimitError, RetryPolicy, UploadReport, derive_input_id
+from clarifai_grpc_client._upload import MAX_IMAGE_BYTES, MAX_REQUEST_BYTES, batches, to_input
 from clarifai_grpc_client.demo import png
 from clarifai_grpc_client.emulator import Emulator, FaultKind
 from clarifai_grpc_client.proto import Audio, Data, Image, Input, MultiInputResponse, PostInputsRequest, Status, Text, Video
@@ -173,14 +173,18 @@ def test_an_invalid_input_is_reported_with_its_id_and_code(emu: Emulator, transp
     assert not report.ok
 
 
-def test_a_failing_duplicate_lookup_is_reported_not_raised(emu: Emulator, transport: str) -> None:
+def test_a_failing_duplicate_lookup_is_reported_unconfirmed_not_failed(emu: Emulator, transport: str) -> None:
     emu.faults.fail_next("PostInputs", 1, FaultKind.DROPPED)  # written, answer lost: the retry meets its own ids
     emu.faults.fail_next("ListInputs", 10, FaultKind.UNAVAILABLE)  # and the lookup of those ids keeps failing
     with make_client(emu, transport, retry=RetryPolicy(max_attempts=3, initial_backoff=0.001, max_backoff=0.01)) as client:
         report = client.upload_inputs(text_inputs(f"lk-{i}" for i in range(10)))
-    assert sorted(report.failed) == [f"lk-{i}" for i in range(10)]
-    assert all("ListInputs" in f.description for f in report.failed.values())
-    assert report.succeeded == [] and report.already_present == []
+    # They are stored, so the report must not call them failed: it says it could not tell.
+    assert sorted(stored_ids(emu)) == [f"lk-{i}" for i in range(10)]
+    assert report.failed == {} and sorted(report.unconfirmed) == [f"lk-{i}" for i in range(10)]
+    assert all("ListInputs" in f.description for f in report.unconfirmed.values())
+    assert all(f.code_name == "INPUT_DUPLICATE" for f in report.unconfirmed.values())
+    assert report.succeeded == [] and report.already_present == [] and not report.ok
+    assert str(report) == "0 uploaded, 0 already present, 0 failed, 10 unconfirmed in 1 requests"
 
 
 # --- limits: refused before anything is sent --------------------------------------------------
@@ -306,3 +310,167 @@ def test_mixed_status_reports_each_failed_item_with_its_code(scripted: ScriptedS
     assert failure.code == SC.INPUT_DOWNLOAD_FAILED and failure.code_name == SC.StatusCode.Name(SC.INPUT_DOWNLOAD_FAILED)
     assert failure.description == "Download failed"
     assert report.requests == 2 and len(scripted.script.calls("PostInputs")) == 2
+
+
+# --- reruns: ids derived from the items --------------------------------------------------------
+
+
+def _mixed_items(tmp_path: Path) -> list[Any]:
+    """Files (given as Paths), URLs, texts and bytes: every kind an upload takes without an id."""
+    (tmp_path / "red.png").write_bytes(png((230, 20, 20)))
+    (tmp_path / "notes.txt").write_text("café naïve, in UTF-8", encoding="utf-8")
+    return [tmp_path / "red.png", tmp_path / "notes.txt", "https://example.com/a.jpg", "https://example.com/b.mp4",
+            "a plain text", png((20, 230, 20)), Input(data=Data(text=Text(raw="an Input without an id")))]
+
+
+def test_a_rerun_stores_nothing_twice_and_reports_everything_present(emu: Emulator, transport: str,
+                                                                     tmp_path: Path) -> None:
+    items = _mixed_items(tmp_path)
+    with make_client(emu, transport) as client:
+        first = client.upload_inputs(items)
+        second = client.upload_inputs(items)
+    assert len(first.succeeded) == len(items) and first.ok
+    assert second.succeeded == [] and second.failed == {} and sorted(second.already_present) == sorted(first.succeeded)
+    stored = stored_inputs(emu)
+    assert len(stored) == len(items) and sorted(i.id for i in stored) == sorted(first.succeeded)
+    assert {i.data.text.raw for i in stored} >= {"café naïve, in UTF-8", "a plain text"}
+
+
+async def test_async_a_rerun_stores_nothing_twice(emu: Emulator, transport: str, tmp_path: Path) -> None:
+    items = _mixed_items(tmp_path)
+    async with make_async_client(emu, transport) as client:
+        first = await client.upload_inputs(items)
+        second = await client.upload_inputs(iter(items))
+    assert len(first.succeeded) == len(items)
+    assert sorted(second.already_present) == sorted(first.succeeded) and second.succeeded == []
+    assert len(stored_ids(emu)) == len(items)
+
+
+def test_random_ids_store_every_upload_anew(emu: Emulator, transport: str) -> None:
+    with make_client(emu, transport) as client:
+        first = client.upload_inputs(["same text", "other text"], ids="random")
+        second = client.upload_inputs(["same text", "other text"], ids="random")
+        with pytest.raises(InputLimitError, match="ids must be 'derived' or 'random'"):
+            client.upload_inputs(["x"], ids="uuid")  # type: ignore[arg-type]
+    assert len(first.succeeded) == len(second.succeeded) == 2 and not set(first.succeeded) & set(second.succeeded)
+    assert sorted(i.data.text.raw for i in stored_inputs(emu)) == ["other text", "other text", "same text", "same text"]
+
+
+def test_an_item_given_twice_is_sent_once_and_listed_as_repeated(emu: Emulator, transport: str) -> None:
+    with make_client(emu, transport) as client:
+        report = client.upload_inputs(["hello", "world", "hello"])
+    assert len(report.succeeded) == 2 and report.repeated == [derive_input_id(Data(text=Text(raw="hello")))]
+    assert str(report) == "2 uploaded, 0 already present, 0 failed, 1 repeats skipped in 1 requests"
+    assert sorted(i.data.text.raw for i in stored_inputs(emu)) == ["hello", "world"]
+
+
+def test_derived_ids_are_a_pure_function_of_data_and_source(tmp_path: Path) -> None:
+    text = Data(text=Text(raw="hello"))
+    assert derive_input_id(text) == derive_input_id(Data(text=Text(raw="hello")))
+    assert derive_input_id(text) == "1aead0add542c24a24a76e05a91f718d"  # fixed for good: reruns by older versions match
+    assert derive_input_id(text) != derive_input_id(Data(text=Text(raw="hello!")))
+    assert derive_input_id(text) != derive_input_id(text, "/data/hello.txt")
+    assert derive_input_id(Data(image=Image(url="https://e.com/a.jpg"))) != derive_input_id(Data(text=Text(url="https://e.com/a.jpg")))
+    assert len(derive_input_id(text)) == 32 and set(derive_input_id(text)) <= set("0123456789abcdef")
+    # A file: its bytes and its absolute path, however the path was spelt.
+    (tmp_path / "a.png").write_bytes(png((1, 2, 3)))
+    (tmp_path / "b.png").write_bytes(png((1, 2, 3)))
+    (tmp_path / "sub").mkdir()
+    assert to_input(tmp_path / "sub" / ".." / "a.png").id == to_input(tmp_path / "a.png").id
+    assert to_input(tmp_path / "a.png").id == derive_input_id(Data(image=Image(base64=png((1, 2, 3)))),
+                                                             (tmp_path / "a.png").resolve().as_posix())
+    assert to_input(tmp_path / "a.png").id != to_input(tmp_path / "b.png").id  # same bytes, another file
+    assert to_input("hello").id == derive_input_id(text)
+    assert to_input(Input(id="mine", data=text)).id == "mine"
+    assert to_input("hello", "random").id != to_input("hello", "random").id
+
+
+# --- truthful reports: a batch whose fate is unknown is checked by id ---------------------------
+
+ONE_TRY = RetryPolicy(max_attempts=1)
+
+
+def test_a_lost_reply_is_checked_and_reported_stored(emu: Emulator, transport: str) -> None:
+    emu.faults.fail_next("PostInputs", 1, FaultKind.DROPPED)  # written, reply lost, and no retry to find out
+    log = CallLog()
+    with make_client(emu, transport, retry=ONE_TRY, observers=[log]) as client:
+        report = client.upload_inputs(text_inputs(f"lost-{i}" for i in range(10)))
+    assert report.failed == {} and report.unconfirmed == {}
+    assert sorted(report.succeeded) == [f"lost-{i}" for i in range(10)]
+    assert sorted(stored_ids(emu)) == [f"lost-{i}" for i in range(10)]
+    assert log.calls("PostInputs") == 1 and log.calls("ListInputs") == 1
+
+
+async def test_async_a_lost_reply_is_checked_and_reported_stored(emu: Emulator, transport: str) -> None:
+    emu.faults.fail_next("PostInputs", 1, FaultKind.DROPPED)
+    async with make_async_client(emu, transport, retry=ONE_TRY) as client:
+        report = await client.upload_inputs(text_inputs(f"lost-{i}" for i in range(10)))
+    assert report.failed == {} and sorted(report.succeeded) == sorted(stored_ids(emu))
+    assert len(report.succeeded) == 10
+
+
+def test_a_batch_that_never_arrived_is_sent_once_more(emu: Emulator, transport: str) -> None:
+    emu.faults.fail_next("PostInputs", 1, FaultKind.UNAVAILABLE)  # nothing written; the check finds nothing
+    with make_client(emu, transport, retry=ONE_TRY) as client:
+        report = client.upload_inputs(text_inputs(f"again-{i}" for i in range(5)))
+    assert report.ok and sorted(report.succeeded) == [f"again-{i}" for i in range(5)] == sorted(stored_ids(emu))
+    assert report.requests == 1
+
+
+def test_failed_items_name_the_real_failure_not_zero(emu: Emulator, transport: str) -> None:
+    emu.faults.fail_next("PostInputs", 2, FaultKind.UNAVAILABLE)  # the send and the one re-send
+    with make_client(emu, transport, retry=ONE_TRY) as client:
+        report = client.upload_inputs(text_inputs(f"down-{i}" for i in range(3)))
+    assert stored_ids(emu) == [] and sorted(report.failed) == [f"down-{i}" for i in range(3)]
+    names = {f.code_name for f in report.failed.values()}
+    # gRPC aborts with UNAVAILABLE and no Clarifai status; HTTP answers 503 with one.
+    assert names == ({"UNAVAILABLE"} if transport == "grpc" else {"RPC_SERVER_UNAVAILABLE"}), names
+    assert all(f.description for f in report.failed.values())
+
+
+def test_a_lookup_that_fails_after_a_lost_reply_is_unconfirmed(emu: Emulator, transport: str) -> None:
+    emu.faults.fail_next("PostInputs", 1, FaultKind.DROPPED)
+    emu.faults.fail_next("ListInputs", 1, FaultKind.UNAVAILABLE)
+    with make_client(emu, transport, retry=ONE_TRY) as client:
+        report = client.upload_inputs(text_inputs(f"unc-{i}" for i in range(4)))
+        assert report.failed == {} and sorted(report.unconfirmed) == [f"unc-{i}" for i in range(4)]
+        assert {f.code_name for f in report.unconfirmed.values()} <= {"UNAVAILABLE"}
+        rerun = client.upload_inputs(text_inputs(f"unc-{i}" for i in range(4)))  # a rerun settles it
+    assert sorted(rerun.already_present) == [f"unc-{i}" for i in range(4)] and rerun.ok
+
+
+def test_a_request_the_service_refused_is_not_looked_up(emu: Emulator, transport: str) -> None:
+    log = CallLog()
+    with make_client(emu, transport, observers=[log]) as client:
+        report = client.upload_inputs([Input(id="bad id", data=Data(text=Text(raw="x")))])
+    assert sorted(report.failed) == ["bad id"] and log.calls("ListInputs") == 0
+
+
+# --- what an item is: text must be UTF-8, a string naming a file is refused --------------------
+
+
+def test_a_text_file_that_is_not_utf8_is_refused_not_altered(emu: Emulator, transport: str, tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("café naïve".encode("latin-1"))
+    log = CallLog()
+    with make_client(emu, transport, observers=[log]) as client:
+        with pytest.raises(InputLimitError, match=r"latin1\.txt is not UTF-8 text \(byte 0xe9 at offset 3\)"):
+            client.upload_inputs([latin1])
+    assert log.attempts() == [] and stored_ids(emu) == []
+
+
+def test_a_string_naming_a_file_is_refused_with_a_hint(emu: Emulator, transport: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "photo.png").write_bytes(png((9, 9, 9)))
+    monkeypatch.chdir(tmp_path)
+    log = CallLog()
+    with make_client(emu, transport, observers=[log]) as client:
+        for name in ("photo.png", str(tmp_path / "photo.png")):
+            with pytest.raises(InputLimitError, match=r"names an existing file: pass Path\("):
+                client.upload_inputs(["some text", name])
+        assert log.attempts() == []
+        report = client.upload_inputs([Path("photo.png"), "photo.jpeg"])  # a Path is the file; no such file: text
+    stored = {i.id: i for i in stored_inputs(emu)}
+    assert len(report.succeeded) == 2
+    assert sorted(i.data.image.base64 for i in stored.values() if i.data.image.base64) == [png((9, 9, 9))]
+    assert [i.data.text.raw for i in stored.values() if i.data.text.raw] == ["photo.jpeg"]
