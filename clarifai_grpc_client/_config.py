@@ -42,8 +42,9 @@ class Target:
 
     @property
     def is_loopback(self) -> bool:
+        """Only ``localhost`` and literal loopback addresses: any other name could resolve anywhere."""
         host = self.host.strip("[]")
-        if host == "localhost" or host.endswith(".localhost"):
+        if host == "localhost":
             return True
         try:
             return ipaddress.ip_address(host).is_loopback
@@ -78,7 +79,7 @@ def parse_base(value: str, transport: Transport) -> Target:
     if not text:
         raise ConfigurationError(f"empty base address for the {transport} transport")
     if any(c.isspace() for c in text):
-        raise ConfigurationError(f"base address {value!r} contains whitespace")
+        raise ConfigurationError(f"base address {_redact_url(value)!r} contains whitespace")
     schemes = {"grpc": ("grpcs", "grpc"), "json": ("https", "http")}[transport]
     if "://" not in text:
         text = f"{schemes[0]}://{text}"
@@ -86,7 +87,7 @@ def parse_base(value: str, transport: Transport) -> Target:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"base address {_redact_url(value)!r} is malformed: {exc}") from None
+        raise ConfigurationError(f"base address {_redact_url(value)!r} is malformed: {_redact_url(str(exc))}") from None
     scheme = parts.scheme.lower()
     if scheme not in schemes:
         expected = " or ".join(f"{s}://" for s in schemes)
@@ -101,24 +102,28 @@ def parse_base(value: str, transport: Transport) -> Target:
     if parts.netloc.startswith("[") and host and not host.startswith("["):
         host = f"[{host}]"
     if not host or not _HOST.match(host):
-        raise ConfigurationError(f"base address {value!r} has no valid host name")
+        raise ConfigurationError(f"base address {_redact_url(value)!r} has no valid host name")
     if parts.query or parts.fragment:
-        raise ConfigurationError(f"base address {value!r} must not have a query or fragment")
+        raise ConfigurationError(f"base address {_redact_url(value)!r} must not have a query or fragment")
     secure = scheme == schemes[0]
     path = parts.path.rstrip("/")
     if transport == "grpc" and path:
-        raise ConfigurationError(f"gRPC base address {value!r} must not have a path ({path!r})")
+        raise ConfigurationError(f"gRPC base address {_redact_url(value)!r} must not have a path")
     if transport == "json" and path.endswith("/v2"):
         path = path[: -len("/v2")]  # the bindings already start with /v2
     if port is None:
         if transport == "grpc" and not secure:
-            raise ConfigurationError(f"plaintext gRPC base address {value!r} needs an explicit port")
+            raise ConfigurationError(f"plaintext gRPC base address {_redact_url(value)!r} needs an explicit port")
         port = 443 if secure else 80
     return Target(transport=transport, secure=secure, host=host.lower(), port=port, path_prefix=path)
 
 
 def _redact_url(value: str) -> str:
-    return re.sub(r"//[^/@]*@", "//<redacted>@", value)
+    """``value`` for an error message: user info, query string and fragment (where keys and
+    passwords end up) replaced by ``<redacted>``."""
+    text = re.sub(r"(^|//)[^/?#]*@", r"\1<redacted>@", value)
+    text = re.sub(r"\?[^#]*", "?<redacted>", text)
+    return re.sub(r"#.*", "#<redacted>", text, flags=re.S)
 
 
 class Credentials:

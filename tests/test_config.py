@@ -113,3 +113,47 @@ def test_root_certificates_path_errors_are_clear(tmp_path: object) -> None:
         build_config("grpc", root_certificates="/nonexistent/ca.pem", environ={})
     with pytest.raises(ConfigurationError, match="plaintext"):
         build_config("grpc", "grpc://localhost:1", root_certificates=b"pem", environ={})
+
+
+LEAKY = "s3cr3t-Value-42"
+
+
+@pytest.mark.parametrize(
+    "value, transport",
+    [
+        (f"https://api.clarifai.com/?api_key={LEAKY}", "json"),
+        (f"https://api.clarifai.com/v2?key={LEAKY}&x=1", "json"),
+        (f"https://api.clarifai.com/#{LEAKY}", "json"),
+        (f"https://user:{LEAKY}@api.clarifai.com", "json"),
+        (f"http://user:{LEAKY}@10.0.0.1:8080", "json"),
+        (f"https://{LEAKY}@api.clarifai.com/?k={LEAKY}", "json"),
+        (f"https://bad_host!/?k={LEAKY}", "json"),
+        (f"https://api.clarifai.com/?k={LEAKY} x", "json"),
+        (f"grpc://user:{LEAKY}@127.0.0.1:50051", "grpc"),
+        (f"{LEAKY}@api.clarifai.com:443", "grpc"),
+        (f"grpcs://api.clarifai.com/v2?key={LEAKY}", "grpc"),
+        (f"grpc://api.clarifai.com?key={LEAKY}", "grpc"),
+        (f"grpcs://api.clarifai.com:443?key={LEAKY}", "grpc"),
+        (f"http://api.clarifai.com/?key={LEAKY}", "grpc"),
+        (f"grpcs://user:{LEAKY}@api.clarifai.com:99999", "grpc"),
+    ],
+)
+def test_configuration_errors_never_repeat_secrets_of_the_address(value: str, transport: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        build_config(transport, value, environ={})  # type: ignore[arg-type]
+    assert LEAKY not in str(info.value) and LEAKY not in repr(info.value)
+    assert "base address" in str(info.value)
+
+
+@pytest.mark.parametrize("host", ["evil.localhost", "localhost.evil.example", "a.b.localhost", "127.0.0.1.nip.io",
+                                  "localhost.", "loopback", "ip6-localhost"])
+def test_only_localhost_and_loopback_literals_count_as_loopback(host: str) -> None:
+    for transport, base in (("grpc", f"grpc://{host}:50051"), ("json", f"http://{host}:8080")):
+        with pytest.raises(ConfigurationError, match="refusing to send credentials in plaintext"):
+            build_config(transport, base, pat=SECRET, environ={})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "127.8.9.10", "[::1]"])
+def test_localhost_and_loopback_literals_may_take_plaintext_credentials(host: str) -> None:
+    for transport, base in (("grpc", f"grpc://{host}:50051"), ("json", f"http://{host}:8080")):
+        assert build_config(transport, base, pat=SECRET, environ={}).target.is_loopback  # type: ignore[arg-type]
