@@ -65,7 +65,7 @@ LANGS = ("cpp", "java", "go", "ts")
 CACHE = protoc.ROOT / ".cache" / "protos-toolchains"
 GO_MODULE = "github.com/clarifai-grpc-client/clarifai-grpc-client/gen/go"  # prefix of every go_package
 GO_SOURCES = Path(os.environ.get("GO_SOURCES", "/usr/share/gocode"))
-NPM_PACKAGES = {"ts-proto": "2.18.0", "typescript": "7.0.2"}
+NPM_PACKAGES = {"ts-proto": "2.18.0", "typescript": "7.0.2", "rxjs": "7.8.2"}  # ts-proto types streams as rxjs Observables
 # useExactTypes=false: ts-proto's default Exact<DeepPartial<T>> signatures make tsc instantiate
 # tens of millions of types for 480 messages (over a minute, 4 GB); the plain DeepPartial<T> does not.
 TS_PROTO_OPTIONS = "esModuleInterop=true,useExactTypes=false"
