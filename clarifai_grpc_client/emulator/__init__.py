@@ -51,5 +51,6 @@ from __future__ import annotations
 from .faults import FaultDecision, FaultKind, FaultRule, Faults
 from .server import Emulator
 from .cli import serve_main
+from . import standins as _standins  # registers the stand-ins named after public models
 
 __all__ = ["Emulator", "FaultDecision", "FaultKind", "FaultRule", "Faults", "serve_main"]
