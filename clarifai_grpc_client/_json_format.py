@@ -6,7 +6,11 @@
 - ``cl_show_if_empty``: the field is written even when it holds its zero value.
 
 Everything else is ``google.protobuf.json_format``. Unknown fields in documents are ignored, so
-a newer server cannot break an older client.
+a newer server cannot break an older client; ``strict=True`` (the emulator's gateway reading
+requests, as the service does) refuses unknown fields and enum names instead, naming them.
+A document nested too deeply for the reader (thousands of levels) raises the same errors as
+any other bad document (:class:`JsonDepthError`, ``json_format.ParseError``), never
+``RecursionError``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, TypeVar
 from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 
+from . import _pool
 from .proto.clarifai.api.utils import extensions_pb2
 
 M = TypeVar("M", bound=Message)
@@ -54,7 +59,7 @@ class _Info:
 def _own(desc: descriptor.Descriptor) -> _Info:
     info = _Info()
     for fd in desc.fields:
-        opts = fd.GetOptions()
+        opts = _pool.options(fd)
         if opts.HasExtension(extensions_pb2.cl_default_float):
             info.defaults.append((fd, opts.Extensions[extensions_pb2.cl_default_float]))
         elif opts.HasExtension(extensions_pb2.cl_show_if_empty) and opts.Extensions[extensions_pb2.cl_show_if_empty]:
@@ -168,6 +173,18 @@ class _Fallback(Exception):
     pass
 
 
+class JsonDepthError(ValueError):
+    """A JSON document nested more deeply than the reader can follow."""
+
+
+def loads(data: bytes | str) -> Any:
+    """``json.loads``, with a document too deeply nested to read raising :class:`JsonDepthError`."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise JsonDepthError(f"the JSON document is nested too deeply to read ({len(data)} bytes)") from None
+
+
 Setter = Callable[[Message, Any], None]
 _B64 = bytes.maketrans(b"-_", b"+/")
 _INT64 = {_FD.TYPE_INT64, _FD.TYPE_UINT64, _FD.TYPE_SINT64, _FD.TYPE_FIXED64, _FD.TYPE_SFIXED64}
@@ -197,10 +214,12 @@ def _set_timestamp(ts: Any, text: Any) -> None:
     ts.nanos = int((frac or "0").ljust(9, "0"))
 
 
-def _scalar(fd: descriptor.FieldDescriptor) -> Callable[[Any], Any] | None:
+def _scalar(fd: descriptor.FieldDescriptor, strict: bool) -> Callable[[Any], Any] | None:
     """A converter from a JSON value to the field's Python value (None: use it as it is)."""
     if fd.type == _FD.TYPE_ENUM:
         numbers = {v.name: v.number for v in enum_type(fd).values}
+        if strict:  # an unknown name raises KeyError: the reference parser then words the error
+            return lambda v: numbers[v] if isinstance(v, str) else v
         return lambda v: numbers.get(v) if isinstance(v, str) else v
     if fd.type in _INT64:
         return lambda v: int(v) if isinstance(v, str) else v
@@ -209,7 +228,10 @@ def _scalar(fd: descriptor.FieldDescriptor) -> Callable[[Any], Any] | None:
     return None
 
 
-def _message_setter(name: str, mt: descriptor.Descriptor, repeated: bool) -> Setter:
+Fill = Callable[[Message, Any], None]
+
+
+def _message_setter(name: str, mt: descriptor.Descriptor, repeated: bool, fill: Fill, strict: bool) -> Setter:
     full = mt.full_name
     if full == "google.protobuf.Timestamp" and not repeated:
         def set_time(msg: Message, v: Any) -> None:
@@ -232,9 +254,9 @@ def _message_setter(name: str, mt: descriptor.Descriptor, repeated: bool) -> Set
                     raise _Fallback
                 rep = getattr(msg, name)
                 for item in v:
-                    json_format.ParseDict(item, rep.add(), ignore_unknown_fields=True)
+                    json_format.ParseDict(item, rep.add(), ignore_unknown_fields=not strict)
             elif v is not None or full == "google.protobuf.Value":
-                json_format.ParseDict(v, getattr(msg, name), ignore_unknown_fields=True)
+                json_format.ParseDict(v, getattr(msg, name), ignore_unknown_fields=not strict)
         return set_wkt
     if repeated:
         def set_messages(msg: Message, v: Any) -> None:
@@ -244,18 +266,18 @@ def _message_setter(name: str, mt: descriptor.Descriptor, repeated: bool) -> Set
                 raise _Fallback
             rep = getattr(msg, name)
             for item in v:
-                _fill(rep.add(), item)
+                fill(rep.add(), item)
         return set_messages
 
     def set_message(msg: Message, v: Any) -> None:
         if v is not None:
             sub = getattr(msg, name)
             sub.SetInParent()
-            _fill(sub, v)
+            fill(sub, v)
     return set_message
 
 
-def _map_setter(fd: descriptor.FieldDescriptor) -> Setter:
+def _map_setter(fd: descriptor.FieldDescriptor, fill: Fill, strict: bool) -> Setter:
     name = fd.name
     kfd, vfd = message_type(fd).fields_by_name["key"], message_type(fd).fields_by_name["value"]
     key_of: Callable[[str], Any] = {
@@ -271,11 +293,11 @@ def _map_setter(fd: descriptor.FieldDescriptor) -> Setter:
             target = getattr(msg, name)
             for k, item in v.items():
                 if message_type(vfd).full_name.startswith("google.protobuf."):
-                    json_format.ParseDict(item, target[key_of(k)], ignore_unknown_fields=True)
+                    json_format.ParseDict(item, target[key_of(k)], ignore_unknown_fields=not strict)
                 else:
-                    _fill(target[key_of(k)], item)
+                    fill(target[key_of(k)], item)
         return set_message_map
-    conv = _scalar(vfd)
+    conv = _scalar(vfd, strict)
 
     def set_scalar_map(msg: Message, v: Any) -> None:
         if v is None:
@@ -290,13 +312,13 @@ def _map_setter(fd: descriptor.FieldDescriptor) -> Setter:
     return set_scalar_map
 
 
-def _setter(fd: descriptor.FieldDescriptor) -> Setter:
+def _setter(fd: descriptor.FieldDescriptor, fill: Fill, strict: bool) -> Setter:
     name = fd.name
     if fd.type == _MESSAGE:
         if message_type(fd).GetOptions().map_entry:
-            return _map_setter(fd)
-        return _message_setter(name, message_type(fd), fd.is_repeated)
-    conv = _scalar(fd)
+            return _map_setter(fd, fill, strict)
+        return _message_setter(name, message_type(fd), fd.is_repeated, fill, strict)
+    conv = _scalar(fd, strict)
     if fd.is_repeated:
         def set_repeated(msg: Message, v: Any) -> None:
             if v is None:
@@ -323,36 +345,45 @@ def _setter(fd: descriptor.FieldDescriptor) -> Setter:
 class _Reader:
     __slots__ = ("setters", "defaults")
 
-    def __init__(self, desc: descriptor.Descriptor) -> None:
+    def __init__(self, desc: descriptor.Descriptor, fill: Fill, strict: bool) -> None:
         self.setters: dict[str, Setter] = {}
         self.defaults: list[tuple[str, str, float]] = []
         for fd in desc.fields:
-            setter = _setter(fd)
+            setter = _setter(fd, fill, strict)
             self.setters[fd.name] = setter
             self.setters[fd.json_name] = setter
-            opts = fd.GetOptions()
+            opts = _pool.options(fd)
             if not fd.is_repeated and opts.HasExtension(extensions_pb2.cl_default_float):
                 self.defaults.append((fd.name, fd.json_name, opts.Extensions[extensions_pb2.cl_default_float]))
 
 
-_READERS: dict[str, _Reader] = {}
+def _make_fill(strict: bool) -> Fill:
+    """The fast-path filler; a strict one gives up (to the reference parser) on unknown names."""
+    readers: dict[str, _Reader] = {}
+
+    def fill(msg: Message, node: Any) -> None:
+        if type(node) is not dict:
+            raise _Fallback
+        desc = msg.DESCRIPTOR
+        reader = readers.get(desc.full_name)
+        if reader is None:
+            reader = readers[desc.full_name] = _Reader(desc, fill, strict)  # type: ignore[arg-type]
+        setters = reader.setters
+        for key, value in node.items():
+            setter = setters.get(key)
+            if setter is not None:
+                setter(msg, value)
+            elif strict:
+                raise _Fallback
+        for name, json_name, default in reader.defaults:
+            if name not in node and json_name not in node:
+                setattr(msg, name, default)
+
+    return fill
 
 
-def _fill(msg: Message, node: Any) -> None:
-    if type(node) is not dict:
-        raise _Fallback
-    desc = msg.DESCRIPTOR
-    reader = _READERS.get(desc.full_name)
-    if reader is None:
-        reader = _READERS[desc.full_name] = _Reader(desc)  # type: ignore[arg-type]
-    setters = reader.setters
-    for key, value in node.items():
-        setter = setters.get(key)
-        if setter is not None:
-            setter(msg, value)
-    for name, json_name, default in reader.defaults:
-        if name not in node and json_name not in node:
-            setattr(msg, name, default)
+_fill = _make_fill(strict=False)
+_fill_strict = _make_fill(strict=True)
 
 
 def _fill_defaults(msg: Message, node: Any, infos: dict[str, _Info]) -> None:
@@ -369,25 +400,33 @@ def _fill_defaults(msg: Message, node: Any, infos: dict[str, _Info]) -> None:
                 _fill_defaults(sub, subnode, infos)
 
 
-def parse_dict(node: Any, msg: M) -> M:
+def parse_dict(node: Any, msg: M, *, strict: bool = False) -> M:
     """Fill ``msg`` from a decoded JSON document (snake_case or lowerCamelCase names).
 
-    Unknown fields are ignored; a missing default-float field reads as its default. Raises
-    ``json_format.ParseError`` for a document that does not fit the message.
+    Unknown fields are ignored, unless ``strict``: then unknown fields and enum names raise,
+    naming them. A missing default-float field reads as its default. Raises
+    ``json_format.ParseError`` for a document that does not fit the message (too deep included).
     """
     if not isinstance(node, dict):
         raise json_format.ParseError(f"expected a JSON object for {msg.DESCRIPTOR.full_name}, got {type(node).__name__}")
     try:
-        _fill(msg, node)
-    except Exception:  # the fast path declines anything unusual; the reference parser decides
+        try:
+            (_fill_strict if strict else _fill)(msg, node)
+        except Exception:  # the fast path declines anything unusual; the reference parser decides
+            msg.Clear()
+            try:
+                json_format.ParseDict(node, msg, ignore_unknown_fields=not strict)
+            except json_format.ParseError as exc:  # its list of every available field says nothing useful
+                raise json_format.ParseError(str(exc).split("\n", 1)[0].rstrip(".") + ".") from None
+            infos = _infos(msg.DESCRIPTOR)
+            if infos:
+                _fill_defaults(msg, node, infos)
+    except RecursionError:
         msg.Clear()
-        json_format.ParseDict(node, msg, ignore_unknown_fields=True)
-        infos = _infos(msg.DESCRIPTOR)
-        if infos:
-            _fill_defaults(msg, node, infos)
+        raise json_format.ParseError(f"the document is nested too deeply for {msg.DESCRIPTOR.full_name}") from None
     return msg
 
 
-def parse_json(data: bytes | str, msg: M) -> M:
+def parse_json(data: bytes | str, msg: M, *, strict: bool = False) -> M:
     """:func:`parse_dict` over raw JSON text; raises ``ValueError`` subclasses on bad input."""
-    return parse_dict(json.loads(data), msg)
+    return parse_dict(loads(data), msg, strict=strict)

@@ -14,6 +14,19 @@ Kinds:
 - ``dropped``: the call DOES its work, then the answer is lost: gRPC aborts with
   ``UNAVAILABLE``, the gateway closes the connection without a response. This is the case
   that makes retried writes dangerous, which is why it is worth emulating.
+
+Streams (server-streaming and bidirectional RPCs) get the same start-of-call decision, so a
+stream can be refused before its first message, plus two stream-only knobs:
+
+- :meth:`Faults.cut_stream` cuts the next stream(s) of an RPC after N messages: ``unavailable``
+  ends it with an error (gRPC ``UNAVAILABLE``; on HTTP a final ``{"error": {...}}`` object),
+  ``dropped`` ends it without a word (gRPC ``UNAVAILABLE``; on HTTP the connection is closed
+  before the chunked body is terminated).
+- ``stream_delay`` (:meth:`Faults.set_stream_delay`) is the pause before each message after
+  the first, emulator-wide; a request may set its own (see :mod:`.models`).
+
+:attr:`Faults.streams` records what happened to streams (started, completed, cut, cancelled
+by the client), so tests can observe that a client's cancellation reached the server.
 """
 
 from __future__ import annotations
@@ -68,6 +81,71 @@ def normalize_rpc(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+@dataclass(frozen=True)
+class StreamCut:
+    """End a stream after ``after`` messages, with ``kind`` (``unavailable`` or ``dropped``)."""
+
+    after: int
+    kind: FaultKind = FaultKind.UNAVAILABLE
+
+
+class StreamLog:
+    """What happened to the streams of one emulator, per RPC (thread-safe; survives restarts).
+
+    Outcomes: ``completed`` (every message sent), ``cut`` (a fault ended it), ``cancelled`` (the
+    client went away or cancelled before the end), ``failed`` (refused before the first message).
+    """
+
+    OUTCOMES = ("completed", "cut", "cancelled", "failed")
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._started: collections.Counter[str] = collections.Counter()
+        self._ended: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._sent: collections.Counter[str] = collections.Counter()
+
+    def started(self, rpc: str) -> None:
+        with self._cond:
+            self._started[normalize_rpc(rpc)] += 1
+            self._cond.notify_all()
+
+    def sent(self, rpc: str) -> None:
+        with self._cond:
+            self._sent[normalize_rpc(rpc)] += 1
+            self._cond.notify_all()
+
+    def ended(self, rpc: str, outcome: str) -> None:
+        if outcome not in self.OUTCOMES:
+            raise ValueError(f"unknown stream outcome {outcome!r}")
+        with self._cond:
+            self._ended[(normalize_rpc(rpc), outcome)] += 1
+            self._cond.notify_all()
+
+    def count(self, outcome: str = "started", rpc: str | None = None) -> int:
+        """How many streams (of ``rpc``, or of any) were ``started``, or ended with ``outcome``;
+        ``messages``: how many messages they sent."""
+        with self._cond:
+            return self._count_locked(outcome, rpc)
+
+    def active(self, rpc: str | None = None) -> int:
+        """Streams started and not yet ended."""
+        with self._cond:
+            return self._count_locked("started", rpc) - sum(self._count_locked(o, rpc) for o in self.OUTCOMES)
+
+    def wait_for(self, outcome: str, n: int = 1, rpc: str | None = None, timeout: float = 10.0) -> bool:
+        """Block until the count of ``outcome`` reaches ``n`` (True), or ``timeout`` passes (False)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count_locked(outcome, rpc) >= n, timeout)
+
+    def _count_locked(self, outcome: str, rpc: str | None) -> int:
+        want = None if rpc is None else normalize_rpc(rpc)
+        if outcome == "started":
+            return sum(n for r, n in self._started.items() if want is None or r == want)
+        if outcome == "messages":
+            return sum(n for r, n in self._sent.items() if want is None or r == want)
+        return sum(k for (r, o), k in self._ended.items() if o == outcome and (want is None or r == want))
+
+
 @dataclass
 class _State:
     default: FaultRule = field(default_factory=FaultRule)
@@ -75,6 +153,8 @@ class _State:
     queued: dict[str, collections.deque[FaultKind]] = field(default_factory=dict)
     calls: collections.Counter[str] = field(default_factory=collections.Counter)
     injected: collections.Counter[tuple[str, FaultKind]] = field(default_factory=collections.Counter)
+    cuts: dict[str, collections.deque[StreamCut]] = field(default_factory=dict)
+    stream_delay: float = 0.0
 
 
 class Faults:
@@ -85,6 +165,7 @@ class Faults:
         self._lock = threading.Lock()
         self._seed = seed
         self._state = _State(rule or FaultRule(), {normalize_rpc(k): v for k, v in (per_rpc or {}).items()})
+        self.streams = StreamLog()
 
     # --- configuration ---------------------------------------------------------------
 
@@ -108,6 +189,31 @@ class Faults:
             raise ValueError("fail_next needs a fault kind and n >= 0")
         with self._lock:
             self._state.queued.setdefault(normalize_rpc(rpc), collections.deque()).extend([fault] * n)
+
+    def cut_stream(self, rpc: str, after: int, kind: FaultKind | str = FaultKind.UNAVAILABLE, times: int = 1) -> None:
+        """Cut the next ``times`` streams of ``rpc`` (``"*"``: of any RPC) after ``after`` messages.
+
+        ``kind`` ``unavailable`` ends the stream with an error, ``dropped`` ends it abruptly.
+        """
+        fault = FaultKind(kind)
+        if fault not in (FaultKind.UNAVAILABLE, FaultKind.DROPPED):
+            raise ValueError(f"a stream is cut as unavailable or dropped, not {fault.value}")
+        if after < 0 or times < 0:
+            raise ValueError("cut_stream needs after >= 0 and times >= 0")
+        with self._lock:
+            self._state.cuts.setdefault(normalize_rpc(rpc), collections.deque()).extend([StreamCut(after, fault)] * times)
+
+    def set_stream_delay(self, seconds: float) -> None:
+        """Pause ``seconds`` before each streamed message after the first (emulator-wide default)."""
+        if not seconds >= 0 or seconds == float("inf"):
+            raise ValueError(f"stream delay must be a finite number of seconds >= 0, got {seconds!r}")
+        with self._lock:
+            self._state.stream_delay = seconds
+
+    @property
+    def stream_delay(self) -> float:
+        with self._lock:
+            return self._state.stream_delay
 
     def reseed(self, seed: int) -> None:
         """Restart the deterministic sequence of draws with ``seed``."""
@@ -163,3 +269,15 @@ class Faults:
             if kind is not FaultKind.NONE:
                 state.injected[(name, kind)] += 1
             return FaultDecision(kind, rule.latency)
+
+    def stream_cut(self, rpc: str) -> StreamCut | None:
+        """The cut (if any) for the stream of ``rpc`` now starting; counted as injected when taken."""
+        name = normalize_rpc(rpc)
+        with self._lock:
+            for key in (name, ALL):
+                queue = self._state.cuts.get(key)
+                if queue:
+                    cut = queue.popleft()
+                    self._state.injected[(name, cut.kind)] += 1
+                    return cut
+            return None

@@ -13,6 +13,14 @@ workflows and similarity search offline and get outputs that depend on what it s
   same as concepts named after the W3C colours. JPEG/GIF/WebP and URLs fail per input.
 - ``text-keywords`` (``text-classifier``): concepts from a fixed vocabulary of topic keywords;
   a topic's value is ``1 - 0.5 ** hits`` for its keyword hits in ``data.text.raw``.
+- ``text-generation`` (``text-to-text``): a generative stand-in whose reply to
+  ``data.text.raw`` is the prompt's words in reverse order ("one two three" -> "three two
+  one"). ``PostModelOutputs`` answers the whole reply in one message; the streaming RPCs
+  (``GenerateModelOutputs``, ``StreamModelOutputs``, see :mod:`.streams`) send it one word per
+  message (:func:`generation_chunks`: the first word, then ``" " + word`` for each next one), so
+  the concatenated chunks equal the unary reply. The pause between chunks is the emulator's
+  stream delay, or per request ``chunk_delay`` (seconds, 0-60) in the model's
+  ``output_info.params`` (of ``model.model_version``, else of ``model``).
 
 Every model honours ``output_config.select_concepts``, ``min_value`` and ``max_concepts``.
 Pure logic: no I/O.
@@ -27,9 +35,11 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from google.protobuf import json_format
+
 from ..proto.clarifai.api import core_pb2, model_config_pb2
 from ..proto.clarifai.api.concepts_pb2 import Concept
-from ..proto.clarifai.api.media_pb2 import W3C, Color, Embedding
+from ..proto.clarifai.api.media_pb2 import W3C, Color, Embedding, Text
 from ..proto.clarifai.api.status import status_code_pb2
 from . import colors, imaging
 from .auth import PUBLIC_APP_ID, PUBLIC_USER_ID
@@ -267,6 +277,48 @@ def predict_keywords(data: core_pb2.Data, cfg: model_config_pb2.OutputConfig) ->
     return core_pb2.Data(concepts=_concepts(select(scored, cfg)))
 
 
+GENERATION_MODEL_ID = "text-generation"
+MAX_CHUNK_DELAY = 60.0
+
+
+def generation_chunks(prompt: str) -> list[str]:
+    """The stand-in generative reply to ``prompt``, one word per chunk (see the module docstring)."""
+    words = prompt.split()[::-1]
+    return [w if i == 0 else " " + w for i, w in enumerate(words)]
+
+
+def chunk_delay(model: core_pb2.Model) -> float | None:
+    """The request's ``chunk_delay`` param (the version's wins), None when not set; raises PredictionError."""
+    for info in (model.model_version.output_info, model.output_info):
+        if info.HasField("params") and "chunk_delay" in info.params.fields:
+            value = info.params.fields["chunk_delay"]
+            number = value.number_value if value.WhichOneof("kind") == "number_value" else None
+            if number is None or not 0.0 <= number <= MAX_CHUNK_DELAY:
+                raise PredictionError(status_code_pb2.MODEL_INVALID_ARGUMENT,
+                                      f"output_info.params.chunk_delay must be a number of seconds from 0 to "
+                                      f"{MAX_CHUNK_DELAY:g}, got {json_format.MessageToJson(value, indent=None)}")
+            return number
+    return None
+
+
+def prompt_of(data: core_pb2.Data) -> str:
+    """The prompt of a text-to-text input; raises :class:`PredictionError` for anything else."""
+    c = content_of(data)
+    if c.kind != "text":
+        raise PredictionError(status_code_pb2.MODEL_INVALID_ARGUMENT,
+                              f"{GENERATION_MODEL_ID} takes text inputs; this input has {c.kind or 'no content'}")
+    if not c.text.strip():
+        raise PredictionError(status_code_pb2.MP_DOWNLOAD_ERROR if c.url else status_code_pb2.MODEL_INVALID_ARGUMENT,
+                              f"the emulator does not download URLs ({c.url!r}); send data.text.raw" if c.url
+                              else "the prompt (data.text.raw) has no words")
+    return c.text
+
+
+def predict_generation(data: core_pb2.Data, cfg: model_config_pb2.OutputConfig) -> core_pb2.Data:
+    """The whole reply in one Data (``PostModelOutputs``)."""
+    return core_pb2.Data(text=Text(raw="".join(generation_chunks(prompt_of(data)))))
+
+
 # --- the registry ---------------------------------------------------------------------
 
 
@@ -318,6 +370,9 @@ BUILTIN_MODELS: dict[str, BuiltinModel] = {
                      predict_colors),
         BuiltinModel("text-keywords", "Text keywords (emulator)", "text-classifier", _version("text-keywords"),
                      "Topics of a text from a fixed keyword vocabulary", tuple(KEYWORDS), ("text",), predict_keywords),
+        BuiltinModel(GENERATION_MODEL_ID, "Text generation (emulator)", "text-to-text", _version(GENERATION_MODEL_ID),
+                     "Replies with the prompt's words in reverse order, one word per streamed chunk", (), ("text",),
+                     predict_generation),
     )
 }
 EMBEDDING_MODEL_ID = "general-embedding"

@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 from ..proto import V2Servicer
 from .dispatch import V2, Dispatcher
 from .faults import FaultKind
+from .streams import StreamRunner, grpc_method
 
 GrpcMethod = Callable[[Message, grpc.ServicerContext], Message]
 
@@ -25,8 +26,12 @@ class EmulatorServicer(V2Servicer):
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         self._dispatcher = dispatcher
+        streams = StreamRunner(dispatcher)
         for method in V2.methods:
-            setattr(self, method.name, self._bind(method.name))
+            if method.server_streaming or method.client_streaming:  # streaming handlers: see .streams
+                setattr(self, method.name, grpc_method(streams, method))
+            else:
+                setattr(self, method.name, self._bind(method.name))
 
     def _bind(self, rpc: str) -> GrpcMethod:
         dispatcher = self._dispatcher

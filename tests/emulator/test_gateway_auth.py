@@ -66,7 +66,7 @@ def test_query_parameters(http: httpx.Client) -> None:
 
 def test_gateway_errors(http: httpx.Client) -> None:
     r = http.get("/v2/not/a/route")
-    assert r.status_code == 404 and r.json()["status"]["code"] == SC.CONN_DOES_NOT_EXIST and r.json()["status"]["req_id"]
+    assert r.status_code == 404 and r.json()["status"]["code"] == SC.RPC_UNKNOWN_METHOD and r.json()["status"]["req_id"]
     r = http.put("/v2/inputs", json={})
     assert r.status_code == 405 and r.json()["status"]["code"] == SC.CONN_METHOD_NOT_ALLOWED
     assert "POST" in r.headers["allow"]
