@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 
-from . import _pool
 from .proto.clarifai.api.utils import extensions_pb2
 
 M = TypeVar("M", bound=Message)
@@ -59,7 +58,7 @@ class _Info:
 def _own(desc: descriptor.Descriptor) -> _Info:
     info = _Info()
     for fd in desc.fields:
-        opts = _pool.options(fd)
+        opts = fd.GetOptions()
         if opts.HasExtension(extensions_pb2.cl_default_float):
             info.defaults.append((fd, opts.Extensions[extensions_pb2.cl_default_float]))
         elif opts.HasExtension(extensions_pb2.cl_show_if_empty) and opts.Extensions[extensions_pb2.cl_show_if_empty]:
@@ -352,7 +351,7 @@ class _Reader:
             setter = _setter(fd, fill, strict)
             self.setters[fd.name] = setter
             self.setters[fd.json_name] = setter
-            opts = _pool.options(fd)
+            opts = fd.GetOptions()
             if not fd.is_repeated and opts.HasExtension(extensions_pb2.cl_default_float):
                 self.defaults.append((fd.name, fd.json_name, opts.Extensions[extensions_pb2.cl_default_float]))
 
