@@ -21,28 +21,37 @@ MAX_PER_PAGE = 1000
 
 Handler = Callable[["CallContext", Any], Message]
 F = TypeVar("F", bound=Callable[..., Message])
+STATES = ("stored", "computed", "streaming")
 
 
 @dataclass(frozen=True)
 class HandlerSpec:
-    """A handler and what it needs resolved: ``app`` (an existing app), ``user`` or ``none``."""
+    """A handler, what it needs resolved (``app``: an existing app, ``user`` or ``none``) and what
+    backs its answer (``stored`` state, a ``computed`` answer), for the coverage table."""
 
     fn: Handler
     scope: str
+    state: str = "stored"
 
 
 HANDLERS: dict[str, HandlerSpec] = {}
 
 
-def rpc(name: str, *, scope: str = "app") -> Callable[[F], F]:
-    """Register the decorated function as the handler of RPC ``name``."""
+def _check(scope: str, state: str) -> None:
     if scope not in ("app", "user", "none"):
         raise ValueError(f"unknown handler scope {scope!r}")
+    if state not in STATES:
+        raise ValueError(f"unknown handler state {state!r}")
+
+
+def rpc(name: str, *, scope: str = "app", state: str = "stored") -> Callable[[F], F]:
+    """Register the decorated function as the handler of unary RPC ``name``."""
+    _check(scope, state)
 
     def register(fn: F) -> F:
         if name in HANDLERS:
             raise RuntimeError(f"two handlers for {name}")
-        HANDLERS[name] = HandlerSpec(fn, scope)
+        HANDLERS[name] = HandlerSpec(fn, scope, state)
         return fn
 
     return register

@@ -20,7 +20,9 @@ from google.protobuf.message import Message
 from .._status import code_name, http_status_for_code
 from ..proto.clarifai.api import service_pb2
 from ..proto.clarifai.api.status import status_code_pb2, status_pb2
-from . import handlers  # noqa: F401  (registers every implemented RPC)
+from . import handlers  # noqa: F401  (registers every special handler)
+from .computed import computed_handler
+from .engine import CATALOGUE, handler_scope, stored_handler
 from .auth import DEFAULT_APP_ID, PUBLIC_APP_ID, PUBLIC_USER_ID, KeyRing, authenticate, resolve_user
 from .context import HANDLERS, CallContext, HandlerSpec
 from .faults import FaultKind, Faults
@@ -32,7 +34,19 @@ log = logging.getLogger("clarifai_grpc_client.emulator")
 
 V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
 # What the public clarifai/main app (home of the built-in models) can be used for.
-PUBLIC_RPCS = frozenset({"GetApp", "ListModels", "GetModel", "GetModelOutputInfo", "PostModelOutputs"})
+PUBLIC_RPCS = frozenset({"GetApp", "ListModels", "GetModel", "GetModelOutputInfo", "PostModelOutputs", "ListModelVersions",
+                         "GetModelVersion", "GetModelType", "ListModelTypes", "GenerateModelOutputs", "StreamModelOutputs"})
+
+
+def handler_for(rpc: str) -> HandlerSpec:
+    """The special handler of ``rpc`` if it has one, else the generic engine's or the computed answer."""
+    spec = HANDLERS.get(rpc)
+    if spec is not None:
+        return spec
+    plan = CATALOGUE.plans[rpc]
+    if plan.stored:
+        return HandlerSpec(stored_handler(plan), handler_scope(plan), "stored")
+    return HandlerSpec(computed_handler(plan), handler_scope(plan), "computed")
 
 
 @dataclass(frozen=True)
@@ -104,11 +118,7 @@ class Dispatcher:
              req_id: str) -> tuple[status_pb2.Status, int | None]:
         try:
             principal = authenticate(metadata, self.keys)
-            spec = HANDLERS.get(rpc)
-            if spec is None:
-                raise ApiFailure(status_code_pb2.NOT_IMPLEMENTED,
-                                 f"{rpc} is a V2 RPC that the local emulator does not implement",
-                                 description=f"The Clarifai emulator does not implement {rpc}")
+            spec = handler_for(rpc)
             ctx = CallContext(rpc, req_id, principal, self.storage, principal.user_id, DEFAULT_APP_ID)
             self._resolve(rpc, spec, request, ctx)
             result = spec.fn(ctx, request)

@@ -83,6 +83,9 @@ def post_workflows(ctx: CallContext, req: workflows_service_pb2.PostWorkflowsReq
             raise ApiFailure(status_code_pb2.WORKFLOW_DUPLICATE, f"workflows already exist: {', '.join(taken)}")
         for wf in built:
             tx.insert_workflow(ctx.app, wf)
+            # its first version, where the workflow-version RPCs find it
+            tx.res_insert("clarifai.api.WorkflowVersion", f"{ctx.app}/workflows={wf.id}", wf.version.id,
+                          wf.version.SerializeToString())
     return workflows_service_pb2.MultiWorkflowResponse(workflows=built)
 
 

@@ -7,6 +7,8 @@ the same on gRPC and on HTTP/JSON.
 
 from __future__ import annotations
 
+import re
+
 from google.protobuf.message import Message
 
 from .._status import code_name
@@ -97,3 +99,37 @@ class ApiFailure(Exception):
 
     def status(self, req_id: str = "") -> status_pb2.Status:
         return make_status(self.code, self.details, description=self.description, req_id=req_id)
+
+
+def _words(kind: str) -> list[str]:
+    return [w.upper() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*", kind.rsplit(".", 1)[-1])]
+
+
+def family_code(kind: str, suffixes: tuple[str, ...], fallback: int) -> int:
+    """The code the service uses for ``kind``'s family: ``DATASET_VERSION_X``, else ``DATASET_X``, ..., else ``fallback``.
+
+    ``kind`` is a message name (``clarifai.api.ArtifactVersion``); each suffix (``_DOES_NOT_EXIST``)
+    is tried on the longest leading run of the name's words first.
+    """
+    words = _words(kind)
+    for n in range(len(words), 0, -1):
+        for suffix in suffixes:
+            value = SC.DESCRIPTOR.values_by_name.get("_".join(words[:n]) + suffix)
+            if value is not None:
+                return int(value.number)
+    return fallback
+
+
+def missing_code(kind: str) -> int:
+    """``*_DOES_NOT_EXIST`` of the kind's family (``CONN_DOES_NOT_EXIST`` when it has none)."""
+    return family_code(kind, ("_DOES_NOT_EXIST",), status_code_pb2.CONN_DOES_NOT_EXIST)
+
+
+def duplicate_code(kind: str) -> int:
+    """``*_DUPLICATE`` of the kind's family (``DATABASE_DUPLICATE_KEY`` when it has none)."""
+    return family_code(kind, ("_DUPLICATE",), status_code_pb2.DATABASE_DUPLICATE_KEY)
+
+
+def invalid_code(kind: str) -> int:
+    """``*_INVALID_ARGUMENT`` / ``*_INVALID_REQUEST`` of the kind's family (``CONN_INVALID_REQUEST`` otherwise)."""
+    return family_code(kind, ("_INVALID_ARGUMENT", "_INVALID_REQUEST"), status_code_pb2.CONN_INVALID_REQUEST)

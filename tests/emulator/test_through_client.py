@@ -10,7 +10,6 @@ from clarifai_grpc_client import (
     AlreadyExists,
     AsyncClient,
     Client,
-    MethodNotImplemented,
     NotFound,
     RetryPolicy,
     Unauthenticated,
@@ -70,15 +69,19 @@ def test_input_lifecycle_search_predict_and_workflow(emu: Emulator, transport: s
         assert info.value.code_name == "INPUT_DOES_NOT_EXIST" and info.value.req_id
 
 
-def test_typed_errors_for_duplicates_bad_keys_and_unimplemented_rpcs(emu: Emulator, transport: str) -> None:
+def test_typed_errors_for_duplicates_bad_keys_and_missing_resources(emu: Emulator, transport: str) -> None:
     with client(emu, transport) as c:
         c.PostInputs(p.PostInputsRequest(inputs=[p.Input(id="dup", data=p.Data(text=p.Text(raw="x")))]))
         with pytest.raises(AlreadyExists) as dup:
             c.PostInputs(p.PostInputsRequest(inputs=[p.Input(id="dup", data=p.Data(text=p.Text(raw="x")))]))
         assert dup.value.code_name == "INPUT_DUPLICATE" and dup.value.http_status == 409
-        with pytest.raises(MethodNotImplemented) as missing:
-            c.ListTasks(p.ListTasksRequest())
-        assert "ListTasks" in str(missing.value)
+        c.PostDatasets(p.PostDatasetsRequest(datasets=[p.Dataset(id="ds")]))
+        with pytest.raises(AlreadyExists) as dup:
+            c.PostDatasets(p.PostDatasetsRequest(datasets=[p.Dataset(id="ds")]))
+        assert dup.value.code_name == "DATABASE_DUPLICATE_KEY" and dup.value.http_status == 409
+        with pytest.raises(NotFound) as missing:
+            c.GetComputeCluster(p.GetComputeClusterRequest(compute_cluster_id="nope"))
+        assert missing.value.code_name == "COMPUTE_CLUSTER_DOES_NOT_EXIST" and "nope" in str(missing.value)
     with client(emu, transport, key="not-a-key") as bad, pytest.raises(Unauthenticated):
         bad.ListInputs(p.ListInputsRequest())
 
