@@ -9,6 +9,9 @@
   removed (nested objects recurse); geo is cleared when the patch has one; dataset ids removed.
 
 Media (image, text, ...) is never changed by a patch.
+
+:func:`patch_message` applies the same three actions to any message, for the resources the
+generic engine serves.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import Struct
 
 from ..proto.clarifai.api import core_pb2
@@ -177,4 +182,108 @@ def patch_concept(stored: Concept, patch: Concept, action: str) -> Concept:
             out.metadata.CopyFrom(meta)
     if patch.HasField("visibility"):
         out.visibility.CopyFrom(patch.visibility)
+    return out
+
+
+# Fields a Patch never changes: who owns a resource, what it is called, when it was made.
+FROZEN_FIELDS = frozenset({"id", "user_id", "app_id", "created_at"})
+
+
+def _key(msg: Message) -> object:
+    """What identifies an element of a repeated message field: its ``id`` when it has one, else its bytes."""
+    if "id" in msg.DESCRIPTOR.fields_by_name and getattr(msg, "id"):
+        return ("id", getattr(msg, "id"))
+    return ("bytes", msg.SerializeToString(deterministic=True))
+
+
+def _is_struct(fd: FieldDescriptor) -> bool:
+    return fd.message_type is not None and fd.message_type.full_name == "google.protobuf.Struct"
+
+
+def _is_plain_message(fd: FieldDescriptor) -> bool:
+    mt = fd.message_type
+    return (mt is not None and not mt.GetOptions().map_entry and not mt.full_name.startswith("google.protobuf.")
+            and fd.containing_oneof is None)
+
+
+def patch_message(stored: Message, patch: Message, action: str, *, top: bool = True) -> Message:
+    """``stored`` with ``patch`` applied under ``action``, for any message type (a new message).
+
+    Only the fields set in ``patch`` take part. ``merge``: scalars and well-known values replace,
+    nested messages merge field by field, Structs deep-merge (``null`` deletes a key), repeated
+    fields gain the elements they lack (messages matched by ``id``, replaced when matched).
+    ``overwrite``: each field set in the patch replaces the stored one whole. ``remove``: repeated
+    fields lose the given elements, Structs the given keys, nested messages recurse, scalars are
+    cleared. At the top level the id, owner and creation time never change.
+    """
+    out = copy.deepcopy(stored)
+    for fd, value in patch.ListFields():
+        if top and fd.name in FROZEN_FIELDS:
+            continue
+        name = fd.name
+        if fd.is_repeated and fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+            target = getattr(out, name)
+            if action == "remove":
+                for k in value:
+                    if k in target:
+                        del target[k]
+            else:
+                if action == "overwrite":
+                    target.clear()
+                for k in value:
+                    if fd.message_type.fields_by_name["value"].message_type is not None:
+                        target[k].CopyFrom(value[k])
+                    else:
+                        target[k] = value[k]
+            continue
+        if fd.is_repeated:
+            target = getattr(out, name)
+            if fd.message_type is not None:
+                current = list(target)
+                if action == "overwrite":
+                    current = list(value)
+                elif action == "remove":
+                    drop = {_key(v) for v in value}
+                    current = [c for c in current if _key(c) not in drop]
+                else:
+                    index = {_key(c): i for i, c in enumerate(current)}
+                    for v in value:
+                        k = _key(v)
+                        if k in index:
+                            current[index[k]] = v
+                        else:
+                            index[k] = len(current)
+                            current.append(v)
+                del target[:]
+                target.extend(current)
+            else:
+                items = list(target)
+                if action == "overwrite":
+                    items = list(value)
+                elif action == "remove":
+                    items = [i for i in items if i not in set(value)]
+                else:
+                    items += [v for v in value if v not in items]
+                del target[:]
+                target.extend(items)
+            continue
+        if fd.message_type is not None:
+            if _is_struct(fd):
+                meta = patch_struct(getattr(out, name) if out.HasField(name) else None, value, True, action)
+                if meta is not None:
+                    getattr(out, name).CopyFrom(meta)
+            elif action == "remove":
+                if _is_plain_message(fd) and out.HasField(name):
+                    getattr(out, name).CopyFrom(patch_message(getattr(out, name), value, action, top=False))
+                else:
+                    out.ClearField(name)
+            elif action == "merge" and _is_plain_message(fd) and out.HasField(name):
+                getattr(out, name).CopyFrom(patch_message(getattr(out, name), value, action, top=False))
+            else:
+                getattr(out, name).CopyFrom(value)
+            continue
+        if action == "remove":
+            out.ClearField(name)
+        else:
+            setattr(out, name, value)
     return out

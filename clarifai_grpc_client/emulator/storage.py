@@ -28,7 +28,9 @@ from ..proto.clarifai.api import apps_pb2, core_pb2
 from ..proto.clarifai.api.concepts_pb2 import Concept
 from .models import pack_vector, unpack_vector
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 databases lack the generic ``resources`` table; creating it upgrades them in place.
+_UPGRADABLE = (0, 1)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, id TEXT NOT NULL, blob BLOB NOT NULL,
@@ -61,7 +63,15 @@ CREATE INDEX IF NOT EXISTS annotation_concepts_by_concept ON annotation_concepts
 CREATE TABLE IF NOT EXISTS workflows (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, id TEXT NOT NULL, blob BLOB NOT NULL,
     UNIQUE (app, id));
+CREATE TABLE IF NOT EXISTS resources (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL,
+    blob BLOB NOT NULL, UNIQUE (kind, scope, id));
+CREATE INDEX IF NOT EXISTS resources_by_scope ON resources (kind, scope, seq);
 """
+
+
+WORKFLOW_KIND = "clarifai.api.Workflow"
+_APP_TABLES = ("inputs", "input_tombstones", "input_concepts", "concepts", "annotations", "annotation_concepts", "workflows")
 
 
 def app_key(user_id: str, app_id: str) -> str:
@@ -117,6 +127,24 @@ class Tx:
 
     def insert_app(self, app: apps_pb2.App) -> None:
         self._c.execute("INSERT INTO apps (user_id, id, blob) VALUES (?, ?, ?)", (app.user_id, app.id, app.SerializeToString()))
+
+    def update_app(self, app: apps_pb2.App, old_id: str | None = None) -> None:
+        """Store ``app``; with ``old_id``, the app was renamed and everything it holds moves with it."""
+        self._c.execute("UPDATE apps SET id = ?, blob = ? WHERE user_id = ? AND id = ?",
+                        (app.id, app.SerializeToString(), app.user_id, old_id or app.id))
+        if old_id and old_id != app.id:
+            old, new = app_key(app.user_id, old_id), app_key(app.user_id, app.id)
+            for table in _APP_TABLES:
+                self._c.execute(f"UPDATE {table} SET app = ? WHERE app = ?", (new, old))
+            self.res_rescope(old, new)
+
+    def delete_app(self, user_id: str, app_id: str) -> None:
+        """Delete the app and everything in it."""
+        self._c.execute("DELETE FROM apps WHERE user_id = ? AND id = ?", (user_id, app_id))
+        key = app_key(user_id, app_id)
+        for table in _APP_TABLES:
+            self._c.execute(f"DELETE FROM {table} WHERE app = ?", (key,))
+        self.res_delete_under(key)
 
     # --- inputs ----------------------------------------------------------------------
 
@@ -309,30 +337,85 @@ class Tx:
             self._c.execute(f"DELETE FROM annotations WHERE app = ? AND id IN ({_marks(chunk)})", [app, *chunk])
             self._c.execute(f"DELETE FROM annotation_concepts WHERE app = ? AND annotation_id IN ({_marks(chunk)})", [app, *chunk])
 
-    # --- workflows -------------------------------------------------------------------
+    # --- workflows (kept as generic resources, so every workflow RPC sees the same rows) ----
 
     def existing_workflows(self, app: str, ids: Sequence[str]) -> set[str]:
-        return self._existing("workflows", app, ids)
+        return self.res_existing(WORKFLOW_KIND, app, ids)
 
     def insert_workflow(self, app: str, wf: core_pb2.Workflow) -> None:
-        self._c.execute("INSERT INTO workflows (app, id, blob) VALUES (?, ?, ?)", (app, wf.id, wf.SerializeToString()))
+        self.res_insert(WORKFLOW_KIND, app, wf.id, wf.SerializeToString())
 
     def get_workflow(self, app: str, workflow_id: str) -> core_pb2.Workflow | None:
-        rows = self._blobs("SELECT blob FROM workflows WHERE app = ? AND id = ?", (app, workflow_id))
-        return core_pb2.Workflow.FromString(rows[0]) if rows else None
+        blob = self.res_get(WORKFLOW_KIND, app, workflow_id)
+        return core_pb2.Workflow.FromString(blob) if blob is not None else None
 
     def list_workflows(self, app: str, *, offset: int = 0, limit: int = -1, id_contains: str = "") -> list[core_pb2.Workflow]:
-        sql, params = "SELECT blob FROM workflows WHERE app = ?", [app]
+        found = [core_pb2.Workflow.FromString(b) for _, b in self.res_list(WORKFLOW_KIND, app)]
         if id_contains:
-            sql += " AND instr(lower(id), lower(?)) > 0"
-            params.append(id_contains)
-        sql += " ORDER BY seq DESC LIMIT ? OFFSET ?"
-        return [core_pb2.Workflow.FromString(b) for b in self._blobs(sql, [*params, limit, offset])]
+            found = [w for w in found if id_contains.lower() in w.id.lower()]
+        return found[offset:] if limit < 0 else found[offset:offset + limit]
 
     def delete_workflows(self, app: str, ids: Iterable[str]) -> None:
-        chunk = list(ids)
-        if chunk:
-            self._c.execute(f"DELETE FROM workflows WHERE app = ? AND id IN ({_marks(chunk)})", [app, *chunk])
+        for wid in ids:
+            self.res_delete(WORKFLOW_KIND, app, [wid])
+            self.res_delete_under(f"{app}/workflows={wid}")
+
+    # --- resources of any kind (the generic engine) ------------------------------------
+    # ``kind`` is the message's full name, ``scope`` the owner and parents
+    # (``user/app/datasets=ds1``), ``id`` the resource's id within that scope.
+
+    def res_get(self, kind: str, scope: str, rid: str) -> bytes | None:
+        row = self._c.execute("SELECT blob FROM resources WHERE kind = ? AND scope = ? AND id = ?", (kind, scope, rid)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def res_existing(self, kind: str, scope: str, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            found.update(r[0] for r in self._c.execute(
+                f"SELECT id FROM resources WHERE kind = ? AND scope = ? AND id IN ({_marks(chunk)})", [kind, scope, *chunk]))
+        return found
+
+    def res_list(self, kind: str, scope: str, *, offset: int = 0, limit: int = -1, ids: Sequence[str] = (),
+                 newest_first: bool = True) -> list[tuple[str, bytes]]:
+        """(id, blob) of the scope's resources of ``kind``, newest first unless asked otherwise."""
+        sql, params = "SELECT id, blob FROM resources WHERE kind = ? AND scope = ?", list[Any]([kind, scope])
+        if ids:
+            sql += f" AND id IN ({_marks(ids)})"
+            params += list(ids)
+        sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ? OFFSET ?"
+        return [(r[0], bytes(r[1])) for r in self._c.execute(sql, [*params, limit, offset])]
+
+    def res_count(self, kind: str, scope: str) -> int:
+        return int(self._c.execute("SELECT COUNT(*) FROM resources WHERE kind = ? AND scope = ?", (kind, scope)).fetchone()[0])
+
+    def res_insert(self, kind: str, scope: str, rid: str, blob: bytes) -> None:
+        self._c.execute("INSERT INTO resources (kind, scope, id, blob) VALUES (?, ?, ?, ?)", (kind, scope, rid, blob))
+
+    def res_update(self, kind: str, scope: str, rid: str, blob: bytes, new_id: str | None = None) -> None:
+        self._c.execute("UPDATE resources SET blob = ?, id = ? WHERE kind = ? AND scope = ? AND id = ?",
+                        (blob, rid if new_id is None else new_id, kind, scope, rid))
+
+    def res_delete(self, kind: str, scope: str, ids: Sequence[str]) -> None:
+        """Delete the resources and everything scoped under them (a dataset's versions, ...)."""
+        for rid in ids:
+            self._c.execute("DELETE FROM resources WHERE kind = ? AND scope = ? AND id = ?", (kind, scope, rid))
+
+    def res_delete_under(self, scope_prefix: str) -> None:
+        """Delete every resource whose scope is ``scope_prefix`` or lies under it."""
+        self._c.execute("DELETE FROM resources WHERE scope = ? OR substr(scope, 1, ?) = ?",
+                        (scope_prefix, len(scope_prefix) + 1, scope_prefix + "/"))
+
+    def res_rescope(self, old_prefix: str, new_prefix: str) -> None:
+        """Move everything scoped under ``old_prefix`` to ``new_prefix`` (a renamed parent)."""
+        self._c.execute("UPDATE resources SET scope = ? || substr(scope, ?) WHERE scope = ? OR substr(scope, 1, ?) = ?",
+                        (new_prefix, len(old_prefix) + 1, old_prefix, len(old_prefix) + 1, old_prefix + "/"))
+
+    def res_scopes(self, kind: str, scope_prefix: str) -> list[tuple[str, str, bytes]]:
+        """(scope, id, blob) of every ``kind`` resource at or under ``scope_prefix``, in creation order."""
+        return [(r[0], r[1], bytes(r[2])) for r in self._c.execute(
+            "SELECT scope, id, blob FROM resources WHERE kind = ? AND (scope = ? OR substr(scope, 1, ?) = ?) ORDER BY seq",
+            (kind, scope_prefix, len(scope_prefix) + 1, scope_prefix + "/"))]
 
 
 class Storage:
@@ -350,9 +433,13 @@ class Storage:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (*_UPGRADABLE, SCHEMA_VERSION):
                 raise RuntimeError(f"{path} holds emulator schema version {version}; this emulator knows {SCHEMA_VERSION}")
             conn.executescript(_SCHEMA)
+            if version == 1:  # workflows moved to the generic table
+                conn.execute("INSERT OR IGNORE INTO resources (kind, scope, id, blob) "
+                             "SELECT ?, app, id, blob FROM workflows ORDER BY seq", (WORKFLOW_KIND,))
+                conn.execute("DELETE FROM workflows")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         finally:
             self._release(conn)
