@@ -1,10 +1,18 @@
 """A gRPC-first client for the Clarifai V2 API.
 
 The generated messages and the ``V2Stub`` are in :mod:`clarifai_grpc_client.proto`; this
-package adds the channel manager (gRPC and HTTPS+JSON, sync and ``asyncio``), retries,
-deadlines, typed errors and the ``Client``/``AsyncClient`` objects.
+package adds the channels (gRPC and HTTPS+JSON, sync and ``asyncio``), one call policy for
+every call shape (retries, deadlines, typed errors), and the typed ``Client``/``AsyncClient``.
 """
 
+import os as _os
+import sys as _sys
+
+from ._quiet_grpc import quiet_for_command_line as _quiet_for_command_line
+
+_quiet_for_command_line(_sys.argv, _os.environ)  # before anything imports grpc
+
+from ._calls import Method, Routing
 from ._client import AsyncClient, Client, open_async_channel, open_channel
 from ._config import (
     CallEvent,
@@ -25,12 +33,16 @@ from ._errors import (
     DeadlineExceeded,
     InternalServerError,
     InvalidResponse,
+    MessageTooLarge,
     MethodNotImplemented,
     MixedStatus,
     NotFound,
     PermissionDenied,
+    RequestTypeError,
     ServerError,
     ServiceUnavailable,
+    StreamingNotSupported,
+    StreamInterrupted,
     TooManyRequests,
     TranscodingError,
     TransportError,
@@ -39,6 +51,7 @@ from ._errors import (
 from ._grpc_channel import create_aio_grpc_channel, create_grpc_channel
 from ._input_ids import derive_input_id, random_input_id
 from ._json_channel import AsyncJsonChannel, JsonChannel
+from ._policy import AsyncResponseStream, ResponseStream
 from ._retry import NO_RETRY, RetryPolicy
 from ._streaming import AsyncInputStream, InputStream
 from ._upload import InputLimitError, ItemFailure, UploadReport
@@ -50,6 +63,7 @@ __all__ = [
     "AsyncClient",
     "AsyncInputStream",
     "AsyncJsonChannel",
+    "AsyncResponseStream",
     "BadRequest",
     "CallEvent",
     "Cancelled",
@@ -66,14 +80,21 @@ __all__ = [
     "InvalidResponse",
     "ItemFailure",
     "JsonChannel",
+    "MessageTooLarge",
+    "Method",
     "MethodNotImplemented",
     "MixedStatus",
     "NO_RETRY",
     "NotFound",
     "PermissionDenied",
+    "RequestTypeError",
+    "ResponseStream",
     "RetryPolicy",
+    "Routing",
     "ServerError",
     "ServiceUnavailable",
+    "StreamInterrupted",
+    "StreamingNotSupported",
     "Target",
     "TooManyRequests",
     "TranscodingError",

@@ -1,163 +1,184 @@
-"""What every call does whatever its transport: pick the deadline, build metadata, classify an
-attempt's result for the retry policy, drive the retry loop, and report attempts.
+"""What a call is before any I/O: its method (path, message types, call shape), and the
+inference routing and options the client fills into requests.
 
-:class:`CallPolicy` is built once per channel from its :class:`ChannelConfig`, so the per-call
-work on the common path (one attempt that succeeds) is a metadata merge and one status check.
+:class:`Method` is built once per RPC from the V2 descriptors (:func:`v2_method`), or by hand
+for a method that is not in them; transports and the policy read everything they need from it.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Literal, TypeVar
 
-import grpc
+from google.protobuf import descriptor, message_factory
 from google.protobuf.message import Message
 
-from ._config import CallEvent, ChannelConfig
-from ._errors import ConfigurationError
-from ._idempotency import is_idempotent, rpc_name
-from ._retry import Attempted, Outcome, RetryState, pushback_from_grpc, run, run_async
-from ._status import code_name
+from ._errors import ConfigurationError, RequestTypeError
+from ._transcoding import MethodRule, method_rule
 
-logger = logging.getLogger("clarifai_grpc_client")
-
-T = TypeVar("T")
+Q = TypeVar("Q", bound=Message)
+R = TypeVar("R", bound=Message)
 Metadata = Sequence[tuple[str, "str | bytes"]]
+Shape = Literal["unary_unary", "unary_stream", "stream_unary", "stream_stream"]
 
 
-def rpc_error_outcome(err: grpc.RpcError) -> Outcome:
-    code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
-    trailing = err.trailing_metadata() if hasattr(err, "trailing_metadata") else None
-    return Outcome(grpc_code=code, pushback=pushback_from_grpc(trailing))
+@dataclass(frozen=True, eq=False)
+class Method(Generic[Q, R]):
+    """One RPC: its gRPC path, request and response classes, call shape and HTTP bindings."""
+
+    path: str
+    request_type: type[Q]
+    response_type: type[R]
+    shape: Shape = "unary_unary"
+    http_rule: MethodRule | None = None
+    serializer: Callable[[Any], bytes] | None = None
+    deserializer: Callable[[bytes], Any] | None = None
+    name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.path.rsplit("/", 1)[-1])
+        if self.serializer is None:
+            object.__setattr__(self, "serializer", self.request_type.SerializeToString)
+        if self.deserializer is None:
+            object.__setattr__(self, "deserializer", self.response_type.FromString)
+
+    @property
+    def client_streaming(self) -> bool:
+        return self.shape.startswith("stream_")
+
+    @property
+    def server_streaming(self) -> bool:
+        return self.shape.endswith("_stream")
+
+    def check(self, request: object) -> None:
+        """Raise RequestTypeError unless ``request`` is this method's request message."""
+        if type(request) is not self.request_type and self.request_type is not Message and not isinstance(
+                request, self.request_type):
+            raise RequestTypeError(self.name, self.request_type.DESCRIPTOR.full_name, request)
 
 
-class CallPolicy:
-    """A channel's per-call behaviour, precomputed from its config."""
+def _shape(m: descriptor.MethodDescriptor) -> Shape:
+    client = bool(getattr(m, "client_streaming", False))
+    server = bool(getattr(m, "server_streaming", False))
+    return f"{'stream' if client else 'unary'}_{'stream' if server else 'unary'}"  # type: ignore[return-value]
 
-    def __init__(self, config: ChannelConfig) -> None:
-        self.config = config
-        self.metadata: tuple[tuple[str, str | bytes], ...] = tuple(config.call_metadata(None))
-        self._keys = frozenset(k for k, _ in self.metadata)
-        self.retry_codes = config.retry.retry_status_codes
 
-    def call_metadata(self, extra: Metadata | None) -> tuple[tuple[str, str | bytes], ...]:
-        """The caller's metadata first, then the channel's for keys the caller did not set."""
-        if not extra:
-            return self.metadata
-        own = tuple(extra)
-        keys = {k.lower() for k, _ in own}
-        if keys.isdisjoint(self._keys):
-            return own + self.metadata
-        return own + tuple(kv for kv in self.metadata if kv[0] not in keys)
+def method_from_descriptor(m: descriptor.MethodDescriptor) -> Method[Any, Any]:
+    """The Method for a descriptor (HTTP bindings included when it has a ``google.api.http`` rule)."""
+    from google.api import annotations_pb2
 
-    def timeout(self, timeout: float | None) -> float | None:
-        """The call's overall deadline: the caller's if given, else the channel default."""
-        if timeout is None:
-            return self.config.timeout
-        if not timeout > 0:
-            raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
-        return float(timeout)
+    rule = method_rule(m) if m.GetOptions().HasExtension(annotations_pb2.http) else None
+    return Method(
+        f"/{m.containing_service.full_name}/{m.name}",
+        message_factory.GetMessageClass(m.input_type),
+        message_factory.GetMessageClass(m.output_type),
+        _shape(m),
+        rule,
+    )
 
-    def outcome(self, response: Any) -> Outcome | None:
-        """An Outcome when a decoded response's Clarifai status asks for a retry, else None."""
-        status = getattr(response, "status", None)
-        if status is not None and status.code in self.retry_codes:
-            return Outcome(status_code=status.code)
+
+@functools.lru_cache(maxsize=1)
+def v2_methods() -> dict[str, Method[Any, Any]]:
+    """Every V2 RPC, by name and by gRPC path."""
+    from .proto.clarifai.api import service_pb2
+
+    table: dict[str, Method[Any, Any]] = {}
+    for m in service_pb2.DESCRIPTOR.services_by_name["V2"].methods:
+        method = method_from_descriptor(m)
+        table[method.name] = table[method.path] = method
+    return table
+
+
+def v2_method(name: str) -> Method[Any, Any]:
+    """The V2 Method called ``name`` (or with gRPC path ``name``); ConfigurationError if none."""
+    method = v2_methods().get(name)
+    if method is None:
+        raise ConfigurationError(f"{name!r} is not a V2 RPC")
+    return method
+
+
+def check_timeout(value: float | None, what: str = "timeout") -> float | None:
+    """``value`` as a float, or None; a ConfigurationError for zero, negative or non-finite values."""
+    if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(f"{what} must be a number of seconds or None, got {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ConfigurationError(f"{what} must be a positive, finite number of seconds or None, got {value!r}")
+    return float(value)
 
-    def observing(self) -> bool:
-        """Whether attempts are reported (observers, or DEBUG logging): then every call takes the full loop."""
-        return bool(self.config.observers) or logger.isEnabledFor(logging.DEBUG)
 
-    def _state(self, method: str, request: Message, timeout: float | None, started: float | None) -> RetryState:
-        return RetryState(self.config.retry, idempotent=is_idempotent(method, request), timeout=timeout, started=started)
+@dataclass(frozen=True)
+class Routing:
+    """Where inference runs and how, filled into requests that have the fields and leave them unset.
 
-    def invoke(self, method: str, request: Message, timeout: float | None, attempt: Callable[[float | None], Attempted[T]]) -> Attempted[T]:
-        """Run ``attempt`` under the retry policy (``timeout`` already resolved)."""
-        if self.observing():
-            return run(self._state(method, request, timeout, None), attempt, self._observer(method))
-        started = time.monotonic()
-        first = attempt(timeout)
-        if first.outcome is None:
-            return first
-        return self.resume(method, request, timeout, started, first, attempt)
+    A ``deployment_id`` and a ``compute_cluster_id`` + ``nodepool_id`` pair exclude each other;
+    ``runner_user_id`` owns the deployment or cluster (the client's ``user_id`` when empty).
+    ``use_predict_cache=True`` sets the request flag of the same name (a request's own True stays).
+    """
 
-    def resume(self, method: str, request: Message, timeout: float | None, started: float, first: Attempted[T],
-               attempt: Callable[[float | None], Attempted[T]]) -> Attempted[T]:
-        """Carry on after a first attempt (made at ``started``) that did not succeed."""
-        state = self._state(method, request, timeout, started)
-        state.attempts = 1
-        return run(state, attempt, first=first)
+    deployment_id: str = ""
+    compute_cluster_id: str = ""
+    nodepool_id: str = ""
+    runner_user_id: str = ""
+    use_predict_cache: bool | None = None
 
-    async def ainvoke(
-        self, method: str, request: Message, timeout: float | None, attempt: Callable[[float | None], Awaitable[Attempted[T]]]
-    ) -> Attempted[T]:
-        """The ``asyncio`` twin of :meth:`invoke`."""
-        if self.observing():
-            return await run_async(self._state(method, request, timeout, None), attempt, self._observer(method))
-        started = time.monotonic()
-        first = await attempt(timeout)
-        if first.outcome is None:
-            return first
-        return await self.aresume(method, request, timeout, started, first, attempt)
+    def __post_init__(self) -> None:
+        for name in ("deployment_id", "compute_cluster_id", "nodepool_id", "runner_user_id"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value != value.strip() or any(c in value for c in "/?#"):
+                raise ConfigurationError(f"{name} must be a plain id, got {value!r}")
+        if self.deployment_id and (self.compute_cluster_id or self.nodepool_id):
+            raise ConfigurationError("pass either deployment_id or compute_cluster_id + nodepool_id, not both")
+        if bool(self.compute_cluster_id) != bool(self.nodepool_id):
+            raise ConfigurationError("compute_cluster_id and nodepool_id go together: pass both or neither")
+        if self.use_predict_cache is not None and not isinstance(self.use_predict_cache, bool):
+            raise ConfigurationError(f"use_predict_cache must be True, False or None, got {self.use_predict_cache!r}")
 
-    async def aresume(self, method: str, request: Message, timeout: float | None, started: float, first: Attempted[T],
-                      attempt: Callable[[float | None], Awaitable[Attempted[T]]]) -> Attempted[T]:
-        """The ``asyncio`` twin of :meth:`resume`."""
-        state = self._state(method, request, timeout, started)
-        state.attempts = 1
-        return await run_async(state, attempt, first=first)
+    @property
+    def empty(self) -> bool:
+        return not (self.deployment_id or self.nodepool_id) and self.use_predict_cache is None
 
-    def _observer(self, method: str) -> Callable[[int, Attempted[Any], float | None], None]:
-        def observe(attempt: int, result: Attempted[Any], delay: float | None) -> None:
-            self.report(method, attempt, result, delay is not None)
+    def replace(self, **changes: Any) -> Routing:
+        """A copy with some fields changed; setting one routing form clears the other."""
+        values = {f: getattr(self, f) for f in ("deployment_id", "compute_cluster_id", "nodepool_id",
+                                                 "runner_user_id", "use_predict_cache")}
+        if changes.get("deployment_id"):
+            values.update(compute_cluster_id="", nodepool_id="")
+        if changes.get("compute_cluster_id") or changes.get("nodepool_id"):
+            values.update(deployment_id="")
+        values.update(changes)
+        return Routing(**values)
 
-        return observe
-
-    def report(self, method: str, attempt: int, result: Attempted[Any], will_retry: bool) -> None:
-        """Log one attempt at DEBUG (never metadata or payloads) and hand it to the observers."""
-        outcome, response = result.outcome, result.response
-        status = getattr(getattr(response, "status", None), "code", None)
-        grpc_code = outcome.grpc_code.name if outcome is not None and outcome.grpc_code is not None else ""
-        if outcome is not None and not grpc_code:
-            if outcome.http_status:
-                grpc_code = f"HTTP {outcome.http_status}"
-            elif outcome.connection_failed:
-                grpc_code = "UNAVAILABLE"
-        if status:
-            status_name = code_name(status)
-        elif outcome is not None and outcome.status_code:
-            status_name = code_name(outcome.status_code)
-        else:
-            status_name = ""
-        config = self.config
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s %s attempt=%d %.1fms grpc=%s status=%s%s",
-                config.transport,
-                rpc_name(method),
-                config.target,
-                attempt,
-                result.duration * 1000,
-                grpc_code or "OK",
-                status_name or "-",
-                " retrying" if will_retry else "",
-            )
-        if config.observers:
-            event = CallEvent(
-                method=rpc_name(method),
-                target=str(config.target),
-                transport=config.transport,
-                attempt=attempt,
-                duration=result.duration,
-                grpc_code=grpc_code or "OK",
-                status_code=status_name,
-                will_retry=will_retry,
-            )
-            for observer in config.observers:
-                try:
-                    observer(event)
-                except Exception:  # an observer must never break a call
-                    logger.exception("call observer %r failed", observer)
+    def apply(self, request: Message, user_id: str) -> Message:
+        """``request``, or a copy with the routing fields it lacks filled in."""
+        fields = request.DESCRIPTOR.fields_by_name
+        wants_runner = "runner_selector" in fields and (self.deployment_id or self.nodepool_id)
+        wants_cache = bool(self.use_predict_cache) and "use_predict_cache" in fields and not getattr(
+            request, "use_predict_cache")
+        if not (wants_runner or wants_cache):
+            return request
+        if wants_runner and request.HasField("runner_selector"):
+            wants_runner = False
+        if not (wants_runner or wants_cache):
+            return request
+        out = type(request)()
+        out.CopyFrom(request)
+        owner = self.runner_user_id or user_id
+        if wants_runner:
+            selector: Any = out.runner_selector  # type: ignore[attr-defined]
+            if self.deployment_id:
+                selector.deployment.id = self.deployment_id
+                if owner:
+                    selector.deployment.user_id = owner
+            else:
+                selector.nodepool.id = self.nodepool_id
+                selector.nodepool.compute_cluster.id = self.compute_cluster_id
+                if owner:
+                    selector.nodepool.compute_cluster.user_id = owner
+        if wants_cache:
+            out.use_predict_cache = True  # type: ignore[attr-defined]
+        return out

@@ -1,37 +1,45 @@
-"""``Client`` and ``AsyncClient``: a channel, the raw stub, and defaults, raising typed errors.
+"""``Client`` and ``AsyncClient``: a channel, the raw stub, typed methods and defaults.
 
 The raw ``stub`` keeps the API's semantics (a response whose ``status`` says what failed). The
-client's own calls (``client.PostInputs(request)``, ``client.call("PostInputs", request)`` or the
-typed ``client.v2.PostInputs(request)``) fill ``user_app_id`` from the client's defaults when the
-request leaves it empty, and raise an :class:`~._errors.ApiError` subclass for any status other
-than SUCCESS. All non-I/O logic is in :class:`_BaseClient`; the two classes add only the I/O.
+client's own calls (``client.PostInputs(request)``, ``client.v2.PostInputs(request)`` or
+``client.call("PostInputs", request)``) fill ``user_app_id`` and the inference routing from
+the client's defaults when the request leaves them empty, check each response's (and each
+streamed message's) status, and raise an :class:`~._errors.ApiError` subclass for anything
+other than SUCCESS. The typed methods are generated from the descriptors
+(:mod:`.proto.v2_client_methods`); everything here that is not I/O is in :class:`_Settings`.
+Building a client opens no connection and makes no RPC.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal, cast
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 import grpc
 import grpc.aio
 from google.protobuf.message import Message
 
-from ._config import DEFAULT_TIMEOUT, ChannelConfig, Observer, build_config
-from ._errors import ApiError, ConfigurationError, from_rpc_error, from_status
-from ._grpc_channel import create_aio_grpc_channel, create_grpc_channel
+from ._calls import Metadata, Method, Routing, v2_method, v2_methods
+from ._config import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, MAX_MESSAGE_BYTES, ChannelConfig, Observer, build_config
+from ._errors import ConfigurationError
+from ._grpc_channel import AsyncGrpcChannel, GrpcChannel, create_aio_grpc_channel, create_grpc_channel
 from ._json_channel import AsyncJsonChannel, JsonChannel
 from ._pagination import aiter_items, aiter_pages, iter_items, iter_pages
-from ._streaming import AsyncInputStream, InputStream
-from ._upload import IdMode, Item, Progress, UploadReport, aupload, upload
+from ._policy import AsyncResponseStream, Policy, ResponseStream
 from ._retry import RetryPolicy
-from ._status import SUCCESS
+from ._streaming import AsyncInputStream, InputStream
+from ._transports import AioGrpcTransport, GrpcTransport
+from ._upload import IdMode, Item, Progress, UploadReport, aupload, upload
 from .proto import UserAppIDSet
-from .proto.clarifai.api import service_pb2
 from .proto.clarifai.api.service_pb2_grpc import V2Stub
+from .proto.v2_client_methods import AsyncV2Methods, SyncV2Methods
 
-_V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
-RPC_NAMES: frozenset[str] = frozenset(m.name for m in _V2.methods)
+R = TypeVar("R", bound=Message)
+RPC_NAMES: frozenset[str] = frozenset(name for name in v2_methods() if not name.startswith("/"))
+_UNSET: Any = object()
 
 
 def open_channel(config: ChannelConfig) -> grpc.Channel:
@@ -44,51 +52,40 @@ def open_async_channel(config: ChannelConfig) -> grpc.aio.Channel:
     return AsyncJsonChannel(config) if config.transport == "json" else create_aio_grpc_channel(config)
 
 
-class _BaseClient:
-    def __init__(
-        self,
-        transport: Literal["grpc", "json"] = "grpc",
-        base: str | None = None,
-        *,
-        pat: str | None = None,
-        api_key: str | None = None,
-        user_id: str | None = None,
-        app_id: str | None = None,
-        insecure: bool = False,
-        root_certificates: bytes | str | os.PathLike[str] | None = None,
-        verify_tls: bool = True,
-        allow_plaintext_credentials: bool = False,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        metadata: Sequence[tuple[str, str]] = (),
-        grpc_options: Sequence[tuple[str, Any]] = (),
-        request_id_prefix: str = "",
-        observers: Sequence[Observer] = (),
-        config: ChannelConfig | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
+class _Settings:
+    """What both clients share and that does no I/O: config, ids, routing, request preparation."""
+
+    config: ChannelConfig
+    user_id: str
+    app_id: str
+    routing: Routing
+    _policy: Policy
+    _transport: Any
+    _owns_channel: bool
+
+    def _setup(self, transport: Literal["grpc", "json"], base: str | None, config: ChannelConfig | None,
+               environ: Mapping[str, str] | None, user_id: str | None, app_id: str | None, routing: Routing,
+               **settings: Any) -> None:
         env = os.environ if environ is None else environ
         if config is None:
-            config = build_config(
-                transport,
-                base,
-                pat=pat,
-                api_key=api_key,
-                insecure=insecure,
-                root_certificates=root_certificates,
-                verify_tls=verify_tls,
-                allow_plaintext_credentials=allow_plaintext_credentials,
-                timeout=timeout,
-                retry=retry,
-                metadata=metadata,
-                grpc_options=grpc_options,
-                request_id_prefix=request_id_prefix,
-                observers=observers,
-                environ=env,
-            )
+            config = build_config(transport, base, environ=env, **settings)
         self.config = config
         self.user_id = user_id or env.get("CLARIFAI_USER_ID") or ""
         self.app_id = app_id or env.get("CLARIFAI_APP_ID") or ""
+        self.routing = routing
+        self._policy = Policy(config)
+        self._exchanges: dict[tuple[str, str], tuple[Method[Any, Any], Any]] = {}
+
+    def _exchange(self, method: Method[Any, Any] | str, shape: str) -> tuple[Method[Any, Any], Any]:
+        key = (method if isinstance(method, str) else method.path, shape)
+        found = self._exchanges.get(key)
+        if found is None:
+            m = v2_method(method) if isinstance(method, str) else method
+            t = self._transport
+            make = {"unary_unary": t.unary, "unary_stream": t.server_stream, "stream_stream": t.bidi,
+                    "stream_unary": t.client_stream}[shape]
+            found = self._exchanges[key] = (m, make(m))
+        return found
 
     def _rpc(self, name: str) -> str:
         if name not in RPC_NAMES:
@@ -96,7 +93,11 @@ class _BaseClient:
         return name
 
     def prepare(self, request: Message) -> Message:
-        """``request``, or a copy with ``user_app_id`` filled from the client's defaults."""
+        """``request``, or a copy with ``user_app_id`` and routing filled from the client's defaults."""
+        if not isinstance(request, Message):
+            return request  # the policy names the expected type
+        if not self.routing.empty:
+            request = self.routing.apply(request, self.user_id)
         fields = request.DESCRIPTOR.fields_by_name
         if "user_app_id" not in fields or not (self.user_id or self.app_id):
             return request
@@ -112,63 +113,178 @@ class _BaseClient:
             target.user_id = self.user_id
         return filled
 
-    def check(self, name: str, response: Any) -> Any:
-        """``response`` when its status is SUCCESS, else the typed error for it."""
-        status = getattr(response, "status", None)
-        if status is not None and status.code != SUCCESS:
-            raise from_status(status, method=name, response=response)
-        return response
+    def _prepare_all(self, requests: Any) -> Any:
+        """The caller's requests, prepared one by one; a sequence stays a (re-iterable) sequence."""
+        if isinstance(requests, Message) or requests is None or isinstance(requests, (str, bytes)):
+            return requests  # refused, with the expected type, by the policy
+        if isinstance(requests, Sequence):
+            return [self.prepare(r) for r in requests]
+        if isinstance(requests, AsyncIterable):
+            async def prepared() -> AsyncIterator[Any]:
+                async for r in requests:
+                    yield self.prepare(r)
+
+            return prepared()
+        return (self.prepare(r) for r in requests)
+
+    def _copy(self, timeout: Any, stream_timeout: Any, idle_timeout: Any, retry: Any, metadata: Any,
+              user_id: Any, app_id: Any, routing: dict[str, Any]) -> Any:
+        clone = copy.copy(self)
+        changes: dict[str, Any] = {}
+        if timeout is not _UNSET:
+            changes["timeout"] = timeout
+        if stream_timeout is not _UNSET:
+            changes["stream_timeout"] = stream_timeout
+        if idle_timeout is not _UNSET:
+            changes["stream_idle_timeout"] = idle_timeout
+        if retry is not _UNSET:
+            changes["retry"] = retry
+        if metadata is not _UNSET:
+            changes["metadata"] = self.config.metadata + tuple(metadata)
+        clone.config = dataclasses.replace(self.config, **changes) if changes else self.config
+        clone._policy = Policy(clone.config)
+        if user_id is not _UNSET:
+            clone.user_id = user_id
+        if app_id is not _UNSET:
+            clone.app_id = app_id
+        given = {k: v for k, v in routing.items() if v is not _UNSET}
+        if given:
+            clone.routing = self.routing.replace(**given)
+        clone._owns_channel = False
+        return clone
 
     def __repr__(self) -> str:
         scope = f", user_id={self.user_id!r}, app_id={self.app_id!r}" if self.user_id or self.app_id else ""
         return f"{type(self).__name__}({self.config.target}{scope})"
 
 
-class _Checked:
-    """Typed access to the client's checked calls: ``client.v2.PostInputs(request)``."""
+class Client(_Settings, SyncV2Methods):
+    """A sync V2 client over gRPC (default) or HTTPS+JSON.
 
-    def __init__(self, client: Client | AsyncClient) -> None:
-        self._client = client
+    Every setting is a keyword: credentials (``pat`` or ``api_key``, else ``CLARIFAI_PAT`` /
+    ``CLARIFAI_API_KEY``), the default ``user_id``/``app_id``, TLS, ``timeout`` (unary calls,
+    60 s), ``stream_timeout`` (whole streams, 600 s), ``idle_timeout`` (between two streamed
+    messages, off), ``retry``, extra ``metadata``, ``max_message_bytes``, and the inference
+    routing (``deployment_id``, or ``compute_cluster_id`` with ``nodepool_id``, and
+    ``use_predict_cache``). :meth:`with_options` makes a copy with some of them changed.
+    """
 
-    def __getattr__(self, name: str) -> Any:
-        client = self._client
-        client._rpc(name)
-
-        def call(request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> Any:
-            return client.call(name, request, timeout=timeout, metadata=metadata)
-
-        return call
-
-
-class Client(_BaseClient):
-    """A sync V2 client over gRPC (default) or HTTPS+JSON; see :func:`build_config` for the settings."""
-
-    def __init__(self, *args: Any, channel: grpc.Channel | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        transport: Literal["grpc", "json"] = "grpc",
+        base: str | None = None,
+        *,
+        pat: str | None = None,
+        api_key: str | None = None,
+        user_id: str | None = None,
+        app_id: str | None = None,
+        insecure: bool = False,
+        root_certificates: bytes | str | os.PathLike[str] | None = None,
+        verify_tls: bool = True,
+        allow_plaintext_credentials: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT,
+        idle_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        metadata: Sequence[tuple[str, str]] = (),
+        grpc_options: Sequence[tuple[str, Any]] = (),
+        request_id_prefix: str = "",
+        observers: Sequence[Observer] = (),
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        deployment_id: str = "",
+        compute_cluster_id: str = "",
+        nodepool_id: str = "",
+        runner_user_id: str = "",
+        use_predict_cache: bool | None = None,
+        config: ChannelConfig | None = None,
+        environ: Mapping[str, str] | None = None,
+        channel: grpc.Channel | None = None,
+    ) -> None:
+        routing = Routing(deployment_id, compute_cluster_id, nodepool_id, runner_user_id, use_predict_cache)
+        self._setup(transport, base, config, environ, user_id, app_id, routing, pat=pat, api_key=api_key,
+                    insecure=insecure, root_certificates=root_certificates, verify_tls=verify_tls,
+                    allow_plaintext_credentials=allow_plaintext_credentials, timeout=timeout,
+                    stream_timeout=stream_timeout, stream_idle_timeout=idle_timeout, retry=retry, metadata=metadata,
+                    grpc_options=grpc_options, request_id_prefix=request_id_prefix, observers=observers,
+                    max_message_bytes=max_message_bytes)
         self._owns_channel = channel is None
         self.channel: grpc.Channel = channel if channel is not None else open_channel(self.config)
+        own = self.channel
+        self._transport: Any = own.transport if isinstance(own, (GrpcChannel, JsonChannel)) else GrpcTransport(own)
         self.stub = V2Stub(self.channel)
 
+    def with_options(
+        self,
+        *,
+        timeout: float | None = _UNSET,
+        stream_timeout: float | None = _UNSET,
+        idle_timeout: float | None = _UNSET,
+        retry: RetryPolicy = _UNSET,
+        metadata: Sequence[tuple[str, str]] = _UNSET,
+        user_id: str = _UNSET,
+        app_id: str = _UNSET,
+        deployment_id: str = _UNSET,
+        compute_cluster_id: str = _UNSET,
+        nodepool_id: str = _UNSET,
+        runner_user_id: str = _UNSET,
+        use_predict_cache: bool | None = _UNSET,
+    ) -> Client:
+        """A copy sharing this client's channel, with the given defaults changed (``metadata`` is added)."""
+        clone: Client = self._copy(timeout, stream_timeout, idle_timeout, retry, metadata, user_id, app_id, {
+            "deployment_id": deployment_id, "compute_cluster_id": compute_cluster_id, "nodepool_id": nodepool_id,
+            "runner_user_id": runner_user_id, "use_predict_cache": use_predict_cache})
+        return clone
+
     @property
-    def v2(self) -> V2Stub:
-        """The stub interface, but with defaults filled and failing statuses raised as errors."""
-        return cast(V2Stub, _Checked(self))
+    def v2(self) -> SyncV2Methods:
+        """The typed methods (the client itself): ``client.v2.PostInputs(request)``."""
+        return self
 
-    def call(self, name: str, request: Message, *, timeout: float | None = None, metadata: Any = None) -> Any:
-        """Call RPC ``name``; returns the response or raises an ApiError subclass."""
-        method = getattr(self.stub, self._rpc(name))
-        try:
-            response = method(self.prepare(request), timeout=timeout, metadata=metadata)
-        except ApiError:
-            raise
-        except grpc.RpcError as err:
-            raise from_rpc_error(err, method=name) from None
-        return self.check(name, response)
+    def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
+               retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+        method, exchange = self._exchange(name, "unary_unary")
+        method.check(request)
+        result: R = self._policy.unary(exchange, method, self.prepare(request), timeout, metadata, retry, True)
+        return result
 
-    def __getattr__(self, name: str) -> Any:
-        if name in RPC_NAMES:
-            return getattr(self.v2, name)
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+    def _server_stream(self, name: str | Method[Any, Any], request: Message, response: type[R],
+                       timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
+                       metadata: Metadata | None) -> ResponseStream[R]:
+        method, opener = self._exchange(name, "unary_stream")
+        method.check(request)
+        return self._policy.server_stream(opener, method, self.prepare(request), timeout, metadata, retry, True,
+                                          idle_timeout)
+
+    def _bidi(self, name: str | Method[Any, Any], requests: Iterable[Any], response: type[R],
+              timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
+              metadata: Metadata | None) -> ResponseStream[R]:
+        method, opener = self._exchange(name, "stream_stream")
+        return self._policy.bidi(opener, method, self._prepare_all(requests), timeout, metadata, retry, True,
+                                 idle_timeout)
+
+    def _client_stream(self, name: str, requests: Iterable[Any], response: type[R], timeout: float | None,
+                       retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+        method, exchange = self._exchange(name, "stream_unary")
+        result: R = self._policy.client_stream(exchange, method, self._prepare_all(requests), timeout, metadata,
+                                               retry, True)
+        return result
+
+    def call(self, name: str, request: Message, *, timeout: float | None = None, metadata: Metadata | None = None,
+             retry: RetryPolicy | None = None) -> Any:
+        """Call unary RPC ``name``; returns the response or raises an ApiError subclass."""
+        return self._unary(self._rpc(name), request, Message, timeout, retry, metadata)
+
+    def call_stream(self, method: str | Method[Any, R], request: Message, *, timeout: float | None = None,
+                    idle_timeout: float | None = None, metadata: Metadata | None = None,
+                    retry: RetryPolicy | None = None) -> ResponseStream[Any]:
+        """Call a server-streaming RPC by name (or :class:`Method`); iterate the result."""
+        return self._server_stream(method, request, Message, timeout, idle_timeout, retry, metadata)
+
+    def call_bidi(self, method: str | Method[Any, R], requests: Iterable[Any], *, timeout: float | None = None,
+                  idle_timeout: float | None = None, metadata: Metadata | None = None,
+                  retry: RetryPolicy | None = None) -> ResponseStream[Any]:
+        """Call a bidirectional RPC by name (or :class:`Method`) with an iterable of requests."""
+        return self._bidi(method, requests, Message, timeout, idle_timeout, retry, metadata)
 
     def iter_pages(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> Iterator[Any]:
         """Responses of a list or search RPC, page after page (see :mod:`._pagination`)."""
@@ -187,10 +303,7 @@ class Client(_BaseClient):
     def upload_inputs(self, items: Iterable[Item], *, concurrency: int = 4, max_inputs: int = 128,
                       user_app_id: UserAppIDSet | None = None, progress: Progress | None = None,
                       ids: IdMode = "derived") -> UploadReport:
-        """Post inputs in batches within the API's limits; returns a per-id report (see :mod:`._upload`).
-
-        ``ids="derived"`` (the default) names each item by its content, so a rerun stores nothing
-        twice; ``ids="random"`` stores every item anew."""
+        """Post inputs in batches within the API's limits; returns a per-id report (see :mod:`._upload`)."""
         return upload(self.call, items, concurrency=concurrency, max_inputs=max_inputs, user_app_id=user_app_id,
                       progress=progress, ids=ids)
 
@@ -205,34 +318,126 @@ class Client(_BaseClient):
         self.close()
 
 
-class AsyncClient(_BaseClient):
-    """The ``asyncio`` twin of :class:`Client`; calls are awaited."""
+class AsyncClient(_Settings, AsyncV2Methods):
+    """The ``asyncio`` twin of :class:`Client`: unary calls are awaited, streams ``async for``-ed."""
 
-    def __init__(self, *args: Any, channel: grpc.aio.Channel | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        transport: Literal["grpc", "json"] = "grpc",
+        base: str | None = None,
+        *,
+        pat: str | None = None,
+        api_key: str | None = None,
+        user_id: str | None = None,
+        app_id: str | None = None,
+        insecure: bool = False,
+        root_certificates: bytes | str | os.PathLike[str] | None = None,
+        verify_tls: bool = True,
+        allow_plaintext_credentials: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT,
+        idle_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        metadata: Sequence[tuple[str, str]] = (),
+        grpc_options: Sequence[tuple[str, Any]] = (),
+        request_id_prefix: str = "",
+        observers: Sequence[Observer] = (),
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        deployment_id: str = "",
+        compute_cluster_id: str = "",
+        nodepool_id: str = "",
+        runner_user_id: str = "",
+        use_predict_cache: bool | None = None,
+        config: ChannelConfig | None = None,
+        environ: Mapping[str, str] | None = None,
+        channel: grpc.aio.Channel | None = None,
+    ) -> None:
+        routing = Routing(deployment_id, compute_cluster_id, nodepool_id, runner_user_id, use_predict_cache)
+        self._setup(transport, base, config, environ, user_id, app_id, routing, pat=pat, api_key=api_key,
+                    insecure=insecure, root_certificates=root_certificates, verify_tls=verify_tls,
+                    allow_plaintext_credentials=allow_plaintext_credentials, timeout=timeout,
+                    stream_timeout=stream_timeout, stream_idle_timeout=idle_timeout, retry=retry, metadata=metadata,
+                    grpc_options=grpc_options, request_id_prefix=request_id_prefix, observers=observers,
+                    max_message_bytes=max_message_bytes)
         self._owns_channel = channel is None
         self.channel: grpc.aio.Channel = channel if channel is not None else open_async_channel(self.config)
+        own = self.channel
+        self._transport: Any = (own.transport if isinstance(own, (AsyncGrpcChannel, AsyncJsonChannel))
+                                else AioGrpcTransport(own))
         self.stub = V2Stub(self.channel)
 
+    def with_options(
+        self,
+        *,
+        timeout: float | None = _UNSET,
+        stream_timeout: float | None = _UNSET,
+        idle_timeout: float | None = _UNSET,
+        retry: RetryPolicy = _UNSET,
+        metadata: Sequence[tuple[str, str]] = _UNSET,
+        user_id: str = _UNSET,
+        app_id: str = _UNSET,
+        deployment_id: str = _UNSET,
+        compute_cluster_id: str = _UNSET,
+        nodepool_id: str = _UNSET,
+        runner_user_id: str = _UNSET,
+        use_predict_cache: bool | None = _UNSET,
+    ) -> AsyncClient:
+        """A copy sharing this client's channel, with the given defaults changed (``metadata`` is added)."""
+        clone: AsyncClient = self._copy(timeout, stream_timeout, idle_timeout, retry, metadata, user_id, app_id, {
+            "deployment_id": deployment_id, "compute_cluster_id": compute_cluster_id, "nodepool_id": nodepool_id,
+            "runner_user_id": runner_user_id, "use_predict_cache": use_predict_cache})
+        return clone
+
     @property
-    def v2(self) -> Any:
+    def v2(self) -> AsyncV2Methods:
         """Like :attr:`Client.v2`, awaited: ``await client.v2.PostInputs(request)``."""
-        return _Checked(self)
+        return self
 
-    async def call(self, name: str, request: Message, *, timeout: float | None = None, metadata: Any = None) -> Any:
-        method = getattr(self.stub, self._rpc(name))
-        try:
-            response = await method(self.prepare(request), timeout=timeout, metadata=metadata)
-        except ApiError:
-            raise
-        except grpc.RpcError as err:
-            raise from_rpc_error(err, method=name) from None
-        return self.check(name, response)
+    async def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
+                     retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+        method, exchange = self._exchange(name, "unary_unary")
+        method.check(request)
+        result: R = await self._policy.aunary(exchange, method, self.prepare(request), timeout, metadata, retry, True)
+        return result
 
-    def __getattr__(self, name: str) -> Any:
-        if name in RPC_NAMES:
-            return getattr(self.v2, name)
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+    def _server_stream(self, name: str | Method[Any, Any], request: Message, response: type[R],
+                       timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
+                       metadata: Metadata | None) -> AsyncResponseStream[R]:
+        method, opener = self._exchange(name, "unary_stream")
+        method.check(request)
+        return self._policy.aserver_stream(opener, method, self.prepare(request), timeout, metadata, retry, True,
+                                           idle_timeout)
+
+    def _bidi(self, name: str | Method[Any, Any], requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
+              timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
+              metadata: Metadata | None) -> AsyncResponseStream[R]:
+        method, opener = self._exchange(name, "stream_stream")
+        return self._policy.abidi(opener, method, self._prepare_all(requests), timeout, metadata, retry, True,
+                                  idle_timeout)
+
+    async def _client_stream(self, name: str, requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
+                             timeout: float | None, retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+        method, exchange = self._exchange(name, "stream_unary")
+        result: R = await self._policy.aclient_stream(exchange, method, self._prepare_all(requests), timeout,
+                                                      metadata, retry, True)
+        return result
+
+    async def call(self, name: str, request: Message, *, timeout: float | None = None,
+                   metadata: Metadata | None = None, retry: RetryPolicy | None = None) -> Any:
+        """Call unary RPC ``name``; returns the response or raises an ApiError subclass."""
+        return await self._unary(self._rpc(name), request, Message, timeout, retry, metadata)
+
+    def call_stream(self, method: str | Method[Any, R], request: Message, *, timeout: float | None = None,
+                    idle_timeout: float | None = None, metadata: Metadata | None = None,
+                    retry: RetryPolicy | None = None) -> AsyncResponseStream[Any]:
+        """Call a server-streaming RPC by name (or :class:`Method`); ``async for`` the result."""
+        return self._server_stream(method, request, Message, timeout, idle_timeout, retry, metadata)
+
+    def call_bidi(self, method: str | Method[Any, R], requests: Iterable[Any] | AsyncIterable[Any], *,
+                  timeout: float | None = None, idle_timeout: float | None = None,
+                  metadata: Metadata | None = None, retry: RetryPolicy | None = None) -> AsyncResponseStream[Any]:
+        """Call a bidirectional RPC by name (or :class:`Method`) with an (async) iterable of requests."""
+        return self._bidi(method, requests, Message, timeout, idle_timeout, retry, metadata)
 
     def iter_pages(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> AsyncIterator[Any]:
         return aiter_pages(self.call, self._rpc(name), request, per_page=per_page, limit=limit)
@@ -260,3 +465,4 @@ class AsyncClient(_BaseClient):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+

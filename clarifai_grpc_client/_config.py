@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +25,8 @@ Transport = Literal["grpc", "json"]
 DEFAULT_GRPC_BASE = "api.clarifai.com:443"
 DEFAULT_API_BASE = "https://api.clarifai.com"
 DEFAULT_TIMEOUT = 60.0
+# A stream's whole-call deadline: long enough for a model to generate a long answer.
+DEFAULT_STREAM_TIMEOUT = 600.0
 MAX_MESSAGE_BYTES = 1024 * 1024 * 1024 - 1  # gRPC's int32 limit: the largest the API accepts
 USER_AGENT = f"clarifai-grpc-client/{__version__}"
 
@@ -199,10 +202,18 @@ class ChannelConfig:
     request_id_prefix: str = ""
     observers: tuple[Observer, ...] = ()
     http_max_connections: int = 100
+    stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT
+    stream_idle_timeout: float | None = None
+    max_message_bytes: int = MAX_MESSAGE_BYTES
 
     def __post_init__(self) -> None:
-        if self.timeout is not None and not self.timeout > 0:
-            raise ConfigurationError(f"timeout must be a positive number of seconds or None, got {self.timeout!r}")
+        for name in ("timeout", "stream_timeout", "stream_idle_timeout"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+                raise ConfigurationError(f"{name} must be a positive, finite number of seconds or None, got {value!r}")
+        if not isinstance(self.max_message_bytes, int) or not 0 < self.max_message_bytes <= MAX_MESSAGE_BYTES:
+            raise ConfigurationError(
+                f"max_message_bytes must be between 1 and {MAX_MESSAGE_BYTES}, got {self.max_message_bytes!r}")
         for key, _ in self.metadata:
             if key.lower() != key or not re.fullmatch(r"[a-z0-9._-]+", key):
                 raise ConfigurationError(f"metadata key {key!r} must be lowercase ASCII letters, digits, '-', '_' or '.'")
@@ -272,6 +283,9 @@ def build_config(
     request_id_prefix: str = "",
     observers: Sequence[Observer] = (),
     environ: Mapping[str, str] | None = None,
+    stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT,
+    stream_idle_timeout: float | None = None,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
 ) -> ChannelConfig:
     """A ChannelConfig from explicit arguments, falling back to the ``CLARIFAI_*`` environment.
 
@@ -325,4 +339,7 @@ def build_config(
         grpc_options=tuple(grpc_options),
         request_id_prefix=request_id_prefix,
         observers=tuple(observers),
+        stream_timeout=stream_timeout,
+        stream_idle_timeout=stream_idle_timeout,
+        max_message_bytes=max_message_bytes,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import grpc
@@ -32,6 +33,7 @@ _HTTP_TO_GRPC: dict[int, grpc.StatusCode] = {
     403: grpc.StatusCode.PERMISSION_DENIED,
     404: grpc.StatusCode.NOT_FOUND,
     409: grpc.StatusCode.ALREADY_EXISTS,
+    413: grpc.StatusCode.RESOURCE_EXHAUSTED,
     429: grpc.StatusCode.RESOURCE_EXHAUSTED,
     499: grpc.StatusCode.CANCELLED,
     500: grpc.StatusCode.INTERNAL,
@@ -62,6 +64,21 @@ class ConfigurationError(ClarifaiError, ValueError):
 
 class TranscodingError(ClarifaiError, ValueError):
     """A request cannot be expressed as the HTTP call its ``google.api.http`` rule describes."""
+
+
+class StreamingNotSupported(TranscodingError):
+    """A call shape the HTTP/JSON transport cannot carry (bidirectional or client streaming)."""
+
+
+class RequestTypeError(ClarifaiError, TypeError):
+    """A call was given a request of the wrong type; the message names the expected one."""
+
+    def __init__(self, method: str, expected: str, got: object) -> None:
+        kind = type(got).__name__ if got is not None else "None"
+        full = getattr(getattr(got, "DESCRIPTOR", None), "full_name", None)
+        super().__init__(f"{method} takes a {expected} request, got {full or kind}")
+        self.method = method
+        self.expected = expected
 
 
 class ApiError(ClarifaiError):
@@ -150,6 +167,21 @@ class TooManyRequests(ClientError):
     grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+class MessageTooLarge(ClientError):
+    """A request or response exceeds the message size limit. Not retried: a repeat is just as large.
+
+    ``size`` and ``limit`` are in bytes (``size`` is 0 when the transport did not say).
+    """
+
+    http_status = 413
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, *, size: int = 0, limit: int = 0, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.size = size
+        self.limit = limit
+
+
 class Cancelled(ClientError):
     http_status = 499
     grpc_code = grpc.StatusCode.CANCELLED
@@ -198,6 +230,7 @@ _BY_HTTP: dict[int, type[ApiError]] = {
     403: PermissionDenied,
     404: NotFound,
     409: AlreadyExists,
+    413: MessageTooLarge,
     429: TooManyRequests,
     499: Cancelled,
     500: InternalServerError,
@@ -217,7 +250,12 @@ def error_class(http_status: int) -> type[ApiError]:
 
 
 class TransportError(ApiError, grpc.RpcError):
-    """A JSON-transport failure shaped like ``grpc.RpcError``, so code written for gRPC handles both."""
+    """A JSON-transport failure shaped like ``grpc.RpcError``, so code written for gRPC handles both.
+
+    ``outcome`` is what the retry decision needs to know about it (set by the transport).
+    """
+
+    outcome: Any = None
 
     def code(self) -> grpc.StatusCode:
         return self.grpc_code or grpc.StatusCode.UNKNOWN
@@ -240,6 +278,41 @@ def transport_error(message: str, *, method: str, http_status: int, grpc_code: g
 
 
 _TRANSPORT_CLASSES: dict[type[ApiError], type[TransportError]] = {}
+
+
+class _TooLargeTransport(TransportError, MessageTooLarge):
+    """A MessageTooLarge raised by the JSON transport, so that it is also a ``grpc.RpcError``."""
+
+
+class StreamInterrupted(ApiError):
+    """A stream failed after some messages were delivered; it is not retried (that would repeat them).
+
+    ``delivered`` counts the responses handed to the caller; ``requests_sent`` counts the
+    requests taken from the caller's iterator (bidirectional calls; None otherwise). The
+    raised error is also an instance of the class for the failure (e.g. ServiceUnavailable).
+    """
+
+    delivered: int = 0
+    requests_sent: int | None = None
+
+
+_INTERRUPTED: dict[type[ApiError], type[StreamInterrupted]] = {}
+
+
+def stream_interrupted(err: ApiError, *, delivered: int, requests_sent: int | None = None) -> StreamInterrupted:
+    """``err`` re-raised as a StreamInterrupted of the same typed class, carrying the counts."""
+    base = type(err)
+    cls = _INTERRUPTED.get(base)
+    if cls is None:
+        cls = type(base.__name__, (StreamInterrupted, base), {"__module__": __name__})
+        _INTERRUPTED[base] = cls
+    sent = f", {requests_sent} requests sent" if requests_sent is not None else ""
+    out = cls.__new__(cls)
+    out.__dict__.update(err.__dict__)
+    Exception.__init__(out, f"{err} (stream interrupted after {delivered} messages{sent})")
+    out.delivered = delivered
+    out.requests_sent = requests_sent
+    return out
 
 
 def from_status(status: Any, *, method: str, response: Any = None, http_status: int | None = None) -> ApiError:
@@ -265,12 +338,34 @@ def from_status(status: Any, *, method: str, response: Any = None, http_status: 
     )
 
 
+_TOO_LARGE = re.compile(r"(Sent|Received) message larger than max \((\d+) vs\. (\d+)\)")
+
+
+def size_limit(details: str) -> tuple[int, int] | None:
+    """``(size, limit)`` from gRPC's "message larger than max (X vs. Y)" text, else None."""
+    m = _TOO_LARGE.search(details or "")
+    return (int(m.group(2)), int(m.group(3))) if m else None
+
+
+def too_large(method: str, size: int, limit: int, what: str = "message", grpc_like: bool = False) -> MessageTooLarge:
+    """The typed error for a message over the limit (a TransportError too when ``grpc_like``)."""
+    text = f"{method}: {what} of {size} bytes is over the {limit}-byte message limit" if size else (
+        f"{method}: {what} is over the {limit}-byte message limit")
+    cls: type[MessageTooLarge] = _TooLargeTransport if grpc_like else MessageTooLarge
+    return cls(text, method=method, size=size, limit=limit, http_status=413, grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+
 def from_rpc_error(err: grpc.RpcError, *, method: str) -> ApiError:
     """The typed error for a gRPC transport failure (already-typed errors pass through)."""
     if isinstance(err, ApiError):
         return err
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
-    details = err.details() if hasattr(err, "details") else ""
+    details = (err.details() if hasattr(err, "details") else "") or ""
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        found = size_limit(details)
+        if found is not None:
+            direction = "request" if "Sent" in details else "response"
+            return too_large(method, found[0], found[1], direction)
     http = http_status_for_grpc(code)
     return error_class(http)(
         f"{method}: gRPC {code.name}: {details}", method=method, details=details or "", http_status=http, grpc_code=code

@@ -1,34 +1,35 @@
-"""gRPC channels (TLS or explicit plaintext, sync and ``asyncio``) that apply the call policy.
+"""gRPC channels (TLS or explicit plaintext, sync and ``asyncio``) whose calls go through the policy.
 
-Each wraps a plain grpc channel and hands the generated stub multicallables that add the
-channel's metadata, the default deadline and the retry loop around the plain ones. This is
-cheaper than a grpc interceptor (which builds call-detail objects and, on ``grpc.aio``, takes a
-slower call path), so a call costs about what the raw stub costs. Caller-supplied interceptors
-run beneath the policy, once per attempt. Streaming RPCs (none in V2) get the metadata only.
+A channel holds a plain grpc channel, the gRPC transport on it (:mod:`._transports`) and the
+:class:`~._policy.Policy` of its config. The generated ``V2Stub`` works on it unchanged and
+keeps the raw stub's semantics (responses whatever their status, failures as
+``grpc.RpcError``); every call shape gets the channel's metadata, deadline and retries.
+Caller-supplied interceptors run beneath the policy, once per attempt.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf.message import Message
 
-from ._calls import CallPolicy, Metadata, rpc_error_outcome
-from ._config import MAX_MESSAGE_BYTES, ChannelConfig
+from ._calls import Metadata, Method, Shape, v2_methods
+from ._config import ChannelConfig
 from ._errors import ConfigurationError
-from ._retry import Attempted
+from ._policy import Policy
+from ._transports import AioGrpcTransport, GrpcTransport
 
 
 def channel_options(config: ChannelConfig) -> list[tuple[str, Any]]:
-    """Message size limits as large as the API allows, our user agent, then the caller's options."""
+    """Message size limits from the config, our user agent, then the caller's options."""
     base: list[tuple[str, Any]] = [
-        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.primary_user_agent", config.user_agent),
     ]
     overridden = {k for k, _ in config.grpc_options}
@@ -47,62 +48,95 @@ def _credentials(config: ChannelConfig) -> grpc.ChannelCredentials | None:
     return grpc.ssl_channel_credentials(root_certificates=config.root_certificates)
 
 
-class _UnaryUnary:
-    __slots__ = ("_raw", "_method", "_policy", "_channel")
+def method_for(path: str, shape: Shape, serializer: Any, deserializer: Any) -> Method[Any, Any]:
+    """The Method a stub asks for: the V2 one when the path is known, else one that takes any message."""
+    known = v2_methods().get(path)
+    if known is not None and known.shape == shape:
+        return known
+    return Method(path, Message, Message, shape, None, serializer or _identity, deserializer or _identity)
 
-    def __init__(self, raw: Any, method: str, policy: CallPolicy, channel: GrpcChannel) -> None:
-        self._raw, self._method, self._policy, self._channel = raw, method, policy, channel
 
-    def _invoke(self, request: Any, timeout: float | None, metadata: Metadata | None, kwargs: dict[str, Any], with_call: bool) -> Any:
-        policy = self._policy
-        md = policy.call_metadata(metadata)
-        call = self._raw.with_call if with_call else self._raw
+def _identity(value: Any) -> Any:
+    return value
 
-        def attempt(remaining: float | None) -> Attempted[Any]:
-            started = time.perf_counter()
-            try:
-                value = call(request, timeout=remaining, metadata=md, **kwargs)
-            except grpc.RpcError as err:
-                return Attempted(error=err, outcome=rpc_error_outcome(err), duration=time.perf_counter() - started)
-            response = value[0] if with_call else value
-            return Attempted(value=value, outcome=policy.outcome(response), duration=time.perf_counter() - started,
-                             response=response)
 
-        deadline = policy.timeout(timeout)
-        if policy.observing():
-            return policy.invoke(self._method, request, deadline, attempt).unwrap()
-        # The common case inline: one attempt, no result object on success.
-        started = time.monotonic()
-        try:
-            value = call(request, timeout=deadline, metadata=md, **kwargs)
-        except grpc.RpcError as err:
-            first: Attempted[Any] = Attempted(error=err, outcome=rpc_error_outcome(err))
-        else:
-            response = value[0] if with_call else value
-            outcome = policy.outcome(response)
-            if outcome is None:
-                return value
-            first = Attempted(value=value, outcome=outcome, response=response)
-        return policy.resume(self._method, request, deadline, started, first, attempt).unwrap()
+def _first(value: Any) -> Any:
+    return value[0]
+
+
+class RawUnary:
+    """A unary multicallable for the raw stub: the policy around one transport exchange."""
+
+    __slots__ = ("_policy", "_method", "_exchange", "_with_call", "_executor")
+
+    def __init__(self, policy: Policy, method: Method[Any, Any], exchange: Any, with_call: Any, executor: Any) -> None:
+        self._policy, self._method, self._exchange, self._with_call = policy, method, exchange, with_call
+        self._executor = executor
 
     def __call__(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
-        return self._invoke(request, timeout, metadata, kwargs, False)
+        return self._policy.unary(self._exchange, self._method, request, timeout, metadata, kwargs=kwargs)
 
     def with_call(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
-        return self._invoke(request, timeout, metadata, kwargs, True)
+        return self._policy.unary(self._with_call, self._method, request, timeout, metadata, kwargs=kwargs, pick=_first)
 
     def future(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
-        return self._channel.executor().submit(self._invoke, request, timeout, metadata, kwargs, False)
+        return self._executor().submit(self.__call__, request, timeout, metadata, **kwargs)
 
 
-class _MetadataOnly:
-    """A streaming multicallable with the channel's metadata added (no retries, no default deadline)."""
+class RawStream:
+    """A streaming multicallable for the raw stub (server streaming or bidirectional)."""
 
-    def __init__(self, raw: Any, policy: CallPolicy) -> None:
-        self._raw, self._policy = raw, policy
+    __slots__ = ("_policy", "_method", "_opener", "_bidi")
 
-    def __call__(self, *args: Any, metadata: Metadata | None = None, **kwargs: Any) -> Any:
-        return self._raw(*args, metadata=self._policy.call_metadata(metadata), **kwargs)
+    def __init__(self, policy: Policy, method: Method[Any, Any], opener: Any, bidi: bool) -> None:
+        self._policy, self._method, self._opener, self._bidi = policy, method, opener, bidi
+
+    def __call__(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
+        call = self._policy.bidi if self._bidi else self._policy.server_stream
+        return call(self._opener, self._method, request, timeout, metadata, kwargs=kwargs)
+
+
+class RawClientStream:
+    """A client-streaming multicallable for the raw stub."""
+
+    __slots__ = ("_policy", "_method", "_exchange")
+
+    def __init__(self, policy: Policy, method: Method[Any, Any], exchange: Any) -> None:
+        self._policy, self._method, self._exchange = policy, method, exchange
+
+    def __call__(self, requests: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
+        return self._policy.client_stream(self._exchange, self._method, requests, timeout, metadata, kwargs=kwargs)
+
+
+class AsyncRawUnary:
+    __slots__ = ("_policy", "_method", "_exchange")
+
+    def __init__(self, policy: Policy, method: Method[Any, Any], exchange: Any) -> None:
+        self._policy, self._method, self._exchange = policy, method, exchange
+
+    def __call__(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
+        return self._policy.aunary(self._exchange, self._method, request, timeout, metadata, kwargs=kwargs)
+
+
+class AsyncRawStream:
+    __slots__ = ("_policy", "_method", "_opener", "_bidi")
+
+    def __init__(self, policy: Policy, method: Method[Any, Any], opener: Any, bidi: bool) -> None:
+        self._policy, self._method, self._opener, self._bidi = policy, method, opener, bidi
+
+    def __call__(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
+        call = self._policy.abidi if self._bidi else self._policy.aserver_stream
+        return call(self._opener, self._method, request, timeout, metadata, kwargs=kwargs)
+
+
+class AsyncRawClientStream:
+    __slots__ = ("_policy", "_method", "_exchange")
+
+    def __init__(self, policy: Policy, method: Method[Any, Any], exchange: Any) -> None:
+        self._policy, self._method, self._exchange = policy, method, exchange
+
+    def __call__(self, requests: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
+        return self._policy.aclient_stream(self._exchange, self._method, requests, timeout, metadata, kwargs=kwargs)
 
 
 class GrpcChannel(grpc.Channel):
@@ -118,7 +152,8 @@ class GrpcChannel(grpc.Channel):
         self.config = config
         self._base = raw
         self._raw = grpc.intercept_channel(raw, *interceptors) if interceptors else raw
-        self._policy = CallPolicy(config)
+        self.policy = Policy(config)
+        self.transport = GrpcTransport(self._raw)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -129,17 +164,20 @@ class GrpcChannel(grpc.Channel):
             return self._executor
 
     def unary_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        raw = self._raw.unary_unary(method, request_serializer, response_deserializer, **kw)
-        return _UnaryUnary(raw, method, self._policy, self)
+        m = method_for(method, "unary_unary", request_serializer, response_deserializer)
+        return RawUnary(self.policy, m, self.transport.unary(m), self.transport.unary_with_call(m), self.executor)
 
     def unary_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        return _MetadataOnly(self._raw.unary_stream(method, request_serializer, response_deserializer, **kw), self._policy)
+        m = method_for(method, "unary_stream", request_serializer, response_deserializer)
+        return RawStream(self.policy, m, self.transport.server_stream(m), False)
 
     def stream_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        return _MetadataOnly(self._raw.stream_unary(method, request_serializer, response_deserializer, **kw), self._policy)
+        m = method_for(method, "stream_unary", request_serializer, response_deserializer)
+        return RawClientStream(self.policy, m, self.transport.client_stream(m))
 
     def stream_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        return _MetadataOnly(self._raw.stream_stream(method, request_serializer, response_deserializer, **kw), self._policy)
+        m = method_for(method, "stream_stream", request_serializer, response_deserializer)
+        return RawStream(self.policy, m, self.transport.bidi(m), True)
 
     def subscribe(self, callback: Any, try_to_connect: bool = False) -> None:
         self._base.subscribe(callback, try_to_connect)
@@ -162,46 +200,6 @@ class GrpcChannel(grpc.Channel):
         return f"GrpcChannel({self.config.target})"
 
 
-class _AsyncUnaryUnary:
-    __slots__ = ("_raw", "_method", "_policy")
-
-    def __init__(self, raw: Any, method: str, policy: CallPolicy) -> None:
-        self._raw, self._method, self._policy = raw, method, policy
-
-    async def _invoke(self, request: Any, timeout: float | None, metadata: Metadata | None, kwargs: dict[str, Any]) -> Any:
-        policy = self._policy
-        md = policy.call_metadata(metadata)
-        raw = self._raw
-
-        async def attempt(remaining: float | None) -> Attempted[Any]:
-            started = time.perf_counter()
-            try:
-                response = await raw(request, timeout=remaining, metadata=md, **kwargs)
-            except grpc.RpcError as err:
-                return Attempted(error=err, outcome=rpc_error_outcome(err), duration=time.perf_counter() - started)
-            return Attempted(value=response, outcome=policy.outcome(response), duration=time.perf_counter() - started,
-                             response=response)
-
-        deadline = policy.timeout(timeout)
-        if policy.observing():
-            return (await policy.ainvoke(self._method, request, deadline, attempt)).unwrap()
-        # The common case inline: one attempt, no extra coroutine or result object on success.
-        started = time.monotonic()
-        try:
-            response = await raw(request, timeout=deadline, metadata=md, **kwargs)
-        except grpc.RpcError as err:
-            first: Attempted[Any] = Attempted(error=err, outcome=rpc_error_outcome(err))
-        else:
-            outcome = policy.outcome(response)
-            if outcome is None:
-                return response
-            first = Attempted(value=response, outcome=outcome, response=response)
-        return (await policy.aresume(self._method, request, deadline, started, first, attempt)).unwrap()
-
-    def __call__(self, request: Any, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any) -> Any:
-        return self._invoke(request, timeout, metadata, kwargs)
-
-
 class AsyncGrpcChannel(grpc.aio.Channel):
     """The ``asyncio`` twin of :class:`GrpcChannel`; calls are awaited."""
 
@@ -214,20 +212,24 @@ class AsyncGrpcChannel(grpc.aio.Channel):
         else:
             self._raw = grpc.aio.secure_channel(config.target.grpc_target, creds, options=options, interceptors=chain)
         self.config = config
-        self._policy = CallPolicy(config)
+        self.policy = Policy(config)
+        self.transport = AioGrpcTransport(self._raw)
 
     def unary_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        raw = self._raw.unary_unary(method, request_serializer, response_deserializer, **kw)
-        return _AsyncUnaryUnary(raw, method, self._policy)
+        m = method_for(method, "unary_unary", request_serializer, response_deserializer)
+        return AsyncRawUnary(self.policy, m, self.transport.unary(m))
 
     def unary_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        return _MetadataOnly(self._raw.unary_stream(method, request_serializer, response_deserializer, **kw), self._policy)
+        m = method_for(method, "unary_stream", request_serializer, response_deserializer)
+        return AsyncRawStream(self.policy, m, self.transport.server_stream(m), False)
 
     def stream_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        return _MetadataOnly(self._raw.stream_unary(method, request_serializer, response_deserializer, **kw), self._policy)
+        m = method_for(method, "stream_unary", request_serializer, response_deserializer)
+        return AsyncRawClientStream(self.policy, m, self.transport.client_stream(m))
 
     def stream_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
-        return _MetadataOnly(self._raw.stream_stream(method, request_serializer, response_deserializer, **kw), self._policy)
+        m = method_for(method, "stream_stream", request_serializer, response_deserializer)
+        return AsyncRawStream(self.policy, m, self.transport.bidi(m), True)
 
     async def close(self, grace: float | None = None) -> None:
         await self._raw.close(grace)

@@ -3,7 +3,7 @@
 The rule, per RPC name:
 
 - reads (``Get*``, ``List*``, ``Stream*``, ``My*``), predictions (``PostModelOutputs``,
-  ``PostWorkflowResults``), searches (``Post*Searches``, ``PostSearchesByID``) and
+  ``GenerateModelOutputs``, ``StreamModelOutputs``, ``PostWorkflowResults``), searches (``Post*Searches``, ``PostSearchesByID``) and
   ``PostValidatePassword`` change nothing: always retried;
 - ``Patch*``, ``Put*`` and ``Delete*`` set a final state (a repeated delete may report
   "does not exist"): retried;
@@ -18,7 +18,8 @@ from google.protobuf.message import Message
 
 _READ_PREFIXES = ("Get", "List", "Stream", "My")
 _SETTING_PREFIXES = ("Patch", "Put", "Delete", "Cancel")
-_READ_POSTS = frozenset({"PostModelOutputs", "PostWorkflowResults", "PostSearchesByID", "PostValidatePassword"})
+_READ_POSTS = frozenset({"PostModelOutputs", "GenerateModelOutputs", "PostWorkflowResults", "PostSearchesByID",
+                         "PostValidatePassword"})
 
 
 def rpc_name(method: str) -> str:
@@ -35,11 +36,13 @@ def created_items(request: Message) -> list[Message] | None:
     return None
 
 
-def is_idempotent(method: str, request: Message) -> bool:
+def is_idempotent(method: str, request: Message | None) -> bool:
     name = rpc_name(method)
     if name.startswith(_READ_PREFIXES) or name.startswith(_SETTING_PREFIXES) or name in _READ_POSTS:
         return True
     if name.startswith("Post") and name.endswith("Searches"):
         return True
+    if request is None:
+        return False
     items = created_items(request)
     return bool(items) and all(getattr(item, "id", "") for item in items)  # type: ignore[union-attr]

@@ -1,135 +1,57 @@
 """HTTPS+JSON channels that the generated ``V2Stub`` drives exactly like a gRPC channel.
 
-Each unary call is transcoded from the method's ``google.api.http`` rule (:mod:`._transcoding`),
-sent with httpx on a pooled keep-alive connection, and decoded back into the response message.
-A response body carrying a Clarifai ``status`` is returned as is, whatever the HTTP status, as
+Each call is transcoded from the method's ``google.api.http`` rule by the HTTP/JSON transport
+(:mod:`._transports`) and goes through the same :class:`~._policy.Policy` as over gRPC. A
+response body carrying a Clarifai ``status`` is returned as is, whatever the HTTP status, as
 over gRPC; what is not the expected message (an HTML page from a proxy, cut JSON, a dropped
 connection) raises a :class:`~._errors.TransportError`, which is also a ``grpc.RpcError``.
+Server streaming is read as the grpc-gateway JSON sequence (see :mod:`._transports._json_wire`);
+bidirectional and client-streaming calls raise :class:`~._errors.StreamingNotSupported`.
 """
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
-import json
 import ssl
 import threading
-import time
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
 import grpc.aio
 import httpx
-from google.protobuf import json_format, message_factory
-from google.protobuf.message import Message
 
-from . import _json_format
-from ._calls import CallPolicy
+from ._calls import Method, v2_method
 from ._config import ChannelConfig
-from ._errors import ConfigurationError, TranscodingError, TransportError, transport_error
-from ._retry import Attempted, Outcome, pushback_from_http
-from ._transcoding import HttpRequest, MethodRule, encode_request, service_rules
+from ._errors import ConfigurationError, TranscodingError
+from ._grpc_channel import AsyncRawStream, AsyncRawUnary, RawStream, RawUnary
+from ._policy import Policy
+from ._transports import AsyncHttpTransport, HttpTransport
+from ._transports._json_wire import decode_response, no_json_form
 
-_EXCERPT = 200
-
-
-def _v2_rules() -> dict[str, MethodRule]:
-    from .proto.clarifai.api import service_pb2
-
-    return service_rules(service_pb2.DESCRIPTOR.services_by_name["V2"])
+__all__ = ["AsyncJsonChannel", "JsonChannel", "decode_response"]
 
 
-def _headers(policy: CallPolicy, metadata: Sequence[tuple[str, str | bytes]] | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for key, value in policy.call_metadata(metadata):
-        if isinstance(value, bytes):
-            value = base64.b64encode(value).decode()
-        headers[key] = value if key not in headers else f"{headers[key]}, {value}"
-    return headers
-
-
-def _excerpt(body: bytes) -> str:
-    text = body[:_EXCERPT].decode("utf-8", "replace")
-    text = " ".join(text.split())
-    return text + ("..." if len(body) > _EXCERPT else "")
-
-
-def decode_response(method: str, response_class: type[Message], status: int, content_type: str, body: bytes) -> Message:
-    """The response message from an HTTP answer, or a typed TransportError saying what was wrong."""
+def _json_method(path: str) -> Method[Any, Any] | None:
     try:
-        node = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        what = "an empty body" if not body.strip() else ("cut-off JSON" if body.lstrip()[:1] in (b"{", b"[") else "non-JSON")
-        raise transport_error(
-            f"{method}: HTTP {status} with {what} ({content_type or 'no content type'}): {_excerpt(body)!r}",
-            method=method,
-            http_status=status if status >= 400 else 502,
-        ) from None
-    if not isinstance(node, dict) or (status >= 400 and "status" not in node):
-        raise transport_error(
-            f"{method}: HTTP {status} with JSON that is not a V2 response: {_excerpt(body)!r}",
-            method=method,
-            http_status=status if status >= 400 else 502,
-        )
-    try:
-        return _json_format.parse_dict(node, response_class())
-    except json_format.ParseError as exc:
-        raise transport_error(
-            f"{method}: HTTP {status}: the JSON does not fit {response_class.DESCRIPTOR.full_name}: {exc}",
-            method=method,
-            http_status=502,
-        ) from None
+        return v2_method(path)
+    except ConfigurationError:
+        return None
 
 
-class _Prepared:
-    """Everything about one call that does not depend on the attempt."""
+def _raiser(error: Exception) -> Any:
+    def call(*_: Any, **__: Any) -> Any:
+        raise error
 
-    __slots__ = ("method", "http", "url", "body", "headers", "timeout", "response_class", "policy")
+    return call
 
-    def __init__(self, channel: _JsonChannelBase, method: str, request: Message, timeout: Any, metadata: Any) -> None:
-        policy = self.policy = channel.policy
-        rule = channel.rule(method)
-        self.method = method
-        self.http: HttpRequest = encode_request(rule, request)
-        self.url = self.http.url_path()
-        self.body = json.dumps(self.http.body, separators=(",", ":")).encode() if self.http.body is not None else None
-        self.headers = _headers(policy, metadata)
-        if self.body is not None:
-            self.headers["content-type"] = "application/json"
-        self.timeout = policy.timeout(timeout)
-        self.response_class = channel.response_class(rule)
 
-    def finish(self, status: int, headers: httpx.Headers, content: bytes, started: float) -> Attempted[Message]:
-        config = self.policy.config
-        duration = time.perf_counter() - started
-        pushback = pushback_from_http(headers.get("retry-after"))
-        try:
-            response = decode_response(self.method, self.response_class, status, headers.get("content-type", ""), content)
-        except TransportError as err:
-            failure = Outcome(http_status=status if status >= 400 else None, pushback=pushback)
-            return Attempted(error=err, outcome=failure, duration=duration)
-        outcome: Outcome | None = self.policy.outcome(response)
-        if outcome is None and status in config.retry.retry_http_statuses and status >= 500:
-            outcome = Outcome(http_status=status, pushback=pushback)
-        elif outcome is not None:
-            outcome = Outcome(status_code=outcome.status_code, http_status=status, pushback=pushback)
-        return Attempted(value=response, outcome=outcome, duration=duration, response=response)
+def _unknown(path: str) -> Any:
+    return _raiser(TranscodingError(f"{path} is not a V2 method with an HTTP binding"))
 
-    def failed(self, exc: Exception, started: float) -> Attempted[Message]:
-        """An httpx exception as a typed error plus its Outcome."""
-        duration = time.perf_counter() - started
-        where = f"{self.method}: {self.http.verb} {self.http.path}"
-        if isinstance(exc, httpx.TimeoutException):
-            err = transport_error(f"{where}: deadline exceeded ({type(exc).__name__})", method=self.method, http_status=504)
-            return Attempted(error=err, outcome=Outcome(grpc_code=grpc.StatusCode.DEADLINE_EXCEEDED), duration=duration)
-        not_sent = isinstance(exc, httpx.ConnectError)
-        err = transport_error(
-            f"{where}: {'cannot connect' if not_sent else 'connection lost'} ({type(exc).__name__})",
-            method=self.method,
-            http_status=503,
-        )
-        return Attempted(error=err, outcome=Outcome(connection_failed=True, not_sent=not_sent), duration=duration)
+
+def _refuse(path: str) -> Any:
+    m = _json_method(path)
+    return _unknown(path) if m is None else _raiser(no_json_form(m))
 
 
 class _JsonChannelBase:
@@ -139,21 +61,7 @@ class _JsonChannelBase:
         if config.transport != "json":
             raise ConfigurationError(f"{config.target} is not an HTTP(S) base URL")
         self.config = config
-        self.policy = CallPolicy(config)
-        self._rules = _v2_rules()
-        self._classes: dict[str, type[Message]] = {}
-
-    def rule(self, method: str) -> MethodRule:
-        rule = self._rules.get(method)
-        if rule is None:
-            raise TranscodingError(f"{method} is not a V2 method with an HTTP binding")
-        return rule
-
-    def response_class(self, rule: MethodRule) -> type[Message]:
-        cls = self._classes.get(rule.name)
-        if cls is None:
-            cls = self._classes[rule.name] = message_factory.GetMessageClass(rule.output_type)
-        return cls
+        self.policy = Policy(config)
 
     def _client_args(self) -> dict[str, Any]:
         verify: bool | ssl.SSLContext = self.config.verify_tls
@@ -176,68 +84,13 @@ class _JsonChannelBase:
         return f"{type(self).__name__}({self.config.target})"
 
 
-def _unsupported(kind: str) -> Callable[..., Any]:
-    def call(*_: Any, **__: Any) -> Any:
-        raise TranscodingError(f"{kind} RPCs have no HTTP/JSON binding in the V2 API; use a gRPC channel")
-
-    return call
-
-
-class _UnaryUnary:
-    def __init__(self, channel: JsonChannel, method: str) -> None:
-        self._channel = channel
-        self._method = method
-
-    def _invoke(self, request: Message, timeout: Any, metadata: Any) -> Message:
-        channel = self._channel
-        prepared = _Prepared(channel, self._method, request, timeout, metadata)
-
-        def attempt(remaining: float | None) -> Attempted[Message]:
-            started = time.perf_counter()
-            try:
-                r = channel.http.request(
-                    prepared.http.verb, prepared.url, content=prepared.body, headers=prepared.headers, timeout=remaining
-                )
-            except httpx.TransportError as exc:
-                return prepared.failed(exc, started)
-            return prepared.finish(r.status_code, r.headers, r.content, started)
-
-        response: Message = channel.policy.invoke(self._method, request, prepared.timeout, attempt).unwrap()
-        return response
-
-    def __call__(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> Message:
-        return self._invoke(request, timeout, metadata)
-
-    def with_call(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> tuple[Message, Any]:
-        response = self._invoke(request, timeout, metadata)
-        return response, _CompletedCall()
-
-    def future(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> concurrent.futures.Future[Message]:
-        return self._channel.executor().submit(self._invoke, request, timeout, metadata)
-
-
-class _CompletedCall:
-    """The ``call`` half of ``with_call`` for a finished JSON call."""
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.OK
-
-    def details(self) -> str:
-        return ""
-
-    def initial_metadata(self) -> tuple[()]:
-        return ()
-
-    def trailing_metadata(self) -> tuple[()]:
-        return ()
-
-
 class JsonChannel(_JsonChannelBase, grpc.Channel):
     """A sync HTTP/JSON channel; ``V2Stub(JsonChannel(config))`` works like a gRPC stub."""
 
     def __init__(self, config: ChannelConfig, http_client: httpx.Client | None = None) -> None:
         super().__init__(config)
         self.http = http_client or httpx.Client(**self._client_args())
+        self.transport = HttpTransport(self.http, config.max_message_bytes)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -247,19 +100,23 @@ class JsonChannel(_JsonChannelBase, grpc.Channel):
                 self._executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="clarifai-json")
             return self._executor
 
-    def unary_unary(
-        self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any
-    ) -> Any:
-        return _UnaryUnary(self, method)
+    def unary_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        m = _json_method(method)
+        if m is None or m.http_rule is None:
+            return _unknown(method)
+        return RawUnary(self.policy, m, self.transport.unary(m), self.transport.unary_with_call(m), self.executor)
 
-    def unary_stream(self, *_: Any, **__: Any) -> Any:
-        return _unsupported("server-streaming")
+    def unary_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        m = _json_method(method)
+        if m is None or m.http_rule is None:
+            return _unknown(method)
+        return RawStream(self.policy, m, self.transport.server_stream(m), False)
 
-    def stream_unary(self, *_: Any, **__: Any) -> Any:
-        return _unsupported("client-streaming")
+    def stream_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        return _refuse(method)
 
-    def stream_stream(self, *_: Any, **__: Any) -> Any:
-        return _unsupported("bidirectional-streaming")
+    def stream_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        return _refuse(method)
 
     def subscribe(self, callback: Any, try_to_connect: bool = False) -> None:
         """Connectivity callbacks do not apply to HTTP; accepted and ignored."""
@@ -279,52 +136,31 @@ class JsonChannel(_JsonChannelBase, grpc.Channel):
         self.close()
 
 
-class _AsyncUnaryUnary:
-    def __init__(self, channel: AsyncJsonChannel, method: str) -> None:
-        self._channel = channel
-        self._method = method
-
-    async def _invoke(self, request: Message, timeout: Any, metadata: Any) -> Message:
-        channel = self._channel
-        prepared = _Prepared(channel, self._method, request, timeout, metadata)
-
-        async def attempt(remaining: float | None) -> Attempted[Message]:
-            started = time.perf_counter()
-            try:
-                r = await channel.http.request(
-                    prepared.http.verb, prepared.url, content=prepared.body, headers=prepared.headers, timeout=remaining
-                )
-            except httpx.TransportError as exc:
-                return prepared.failed(exc, started)
-            return prepared.finish(r.status_code, r.headers, r.content, started)
-
-        response: Message = (await channel.policy.ainvoke(self._method, request, prepared.timeout, attempt)).unwrap()
-        return response
-
-    def __call__(self, request: Message, timeout: float | None = None, metadata: Any = None, **_: Any) -> Any:
-        return self._invoke(request, timeout, metadata)
-
-
 class AsyncJsonChannel(_JsonChannelBase, grpc.aio.Channel):
     """The ``asyncio`` HTTP/JSON channel; ``V2Stub(AsyncJsonChannel(config))`` is awaited like grpc.aio."""
 
     def __init__(self, config: ChannelConfig, http_client: httpx.AsyncClient | None = None) -> None:
         super().__init__(config)
         self.http = http_client or httpx.AsyncClient(**self._client_args())
+        self.transport = AsyncHttpTransport(self.http, config.max_message_bytes)
 
-    def unary_unary(
-        self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any
-    ) -> Any:
-        return _AsyncUnaryUnary(self, method)
+    def unary_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        m = _json_method(method)
+        if m is None or m.http_rule is None:
+            return _unknown(method)
+        return AsyncRawUnary(self.policy, m, self.transport.unary(m))
 
-    def unary_stream(self, *_: Any, **__: Any) -> Any:
-        return _unsupported("server-streaming")
+    def unary_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        m = _json_method(method)
+        if m is None or m.http_rule is None:
+            return _unknown(method)
+        return AsyncRawStream(self.policy, m, self.transport.server_stream(m), False)
 
-    def stream_unary(self, *_: Any, **__: Any) -> Any:
-        return _unsupported("client-streaming")
+    def stream_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        return _refuse(method)
 
-    def stream_stream(self, *_: Any, **__: Any) -> Any:
-        return _unsupported("bidirectional-streaming")
+    def stream_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
+        return _refuse(method)
 
     async def close(self, grace: float | None = None) -> None:
         await self.http.aclose()
@@ -343,3 +179,4 @@ class AsyncJsonChannel(_JsonChannelBase, grpc.aio.Channel):
 
     async def channel_ready(self) -> None:
         """HTTP connections are opened on demand; nothing to wait for."""
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,6 +35,11 @@ class RetryPolicy:
     ``max_attempts`` bounds it). Backoff is exponential with full jitter: the n-th wait is drawn
     uniformly from ``[0, min(max_backoff, initial_backoff * multiplier**(n-1))]``, unless the server
     asked for a precise wait (``grpc-retry-pushback-ms`` or ``Retry-After``).
+
+    While a call has provably sent nothing (the connection is refused or still being
+    re-established), ``wait_for_connection`` keeps it trying until its deadline whatever
+    ``max_attempts`` says, waiting at most ``reconnect_backoff`` between tries, so that a short
+    server restart costs latency rather than a failure. Calls without a deadline count attempts.
     """
 
     max_attempts: int = 5
@@ -44,10 +50,18 @@ class RetryPolicy:
     retry_http_statuses: frozenset[int] = _DEFAULT_HTTP_STATUSES
     retry_status_codes: frozenset[int] = RETRYABLE_STATUS_CODES
     retry_non_idempotent: bool = False
+    wait_for_connection: bool = True
+    reconnect_backoff: float = 0.5
 
     def __post_init__(self) -> None:
         from ._errors import ConfigurationError
 
+        for name in ("initial_backoff", "max_backoff", "multiplier", "reconnect_backoff"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise ConfigurationError(f"RetryPolicy.{name} must be a finite number, got {value!r}")
+        if self.reconnect_backoff < 0:
+            raise ConfigurationError(f"RetryPolicy.reconnect_backoff must be >= 0, got {self.reconnect_backoff}")
         if self.max_attempts < 1:
             raise ConfigurationError(f"RetryPolicy.max_attempts must be at least 1, got {self.max_attempts}")
         if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
@@ -78,7 +92,8 @@ class Outcome:
     ``grpc_code``/``http_status`` describe a transport failure; ``status_code`` is the Clarifai
     code in a decoded response body; ``not_sent`` means the request provably never reached the
     server (a refused connection). ``pushback`` is the server's requested wait in seconds
-    (negative: the server said not to retry).
+    (negative: the server said not to retry). ``permanent`` marks a failure a repeat cannot fix
+    (a message over the size limit), whatever its code.
     """
 
     grpc_code: grpc.StatusCode | None = None
@@ -87,6 +102,7 @@ class Outcome:
     connection_failed: bool = False
     not_sent: bool = False
     pushback: float | None = None
+    permanent: bool = False
 
 
 @dataclass
@@ -120,7 +136,7 @@ class RetryState:
     def is_retryable(self, outcome: Outcome) -> bool:
         """Whether this failure may be retried at all, before counting attempts or time."""
         p = self.policy
-        if outcome.pushback is not None and outcome.pushback < 0:
+        if outcome.permanent or (outcome.pushback is not None and outcome.pushback < 0):
             return False
         if outcome.not_sent:
             # The request never left this process (connection refused): nothing can have happened.
@@ -146,9 +162,13 @@ class RetryState:
 
     def next_delay(self, outcome: Outcome) -> float | None:
         """Seconds to wait before the next attempt, or None to give up and report ``outcome``."""
-        if self.attempts >= self.policy.max_attempts or not self.is_retryable(outcome):
+        p = self.policy
+        reconnecting = outcome.not_sent and p.wait_for_connection and self.timeout is not None
+        if (self.attempts >= p.max_attempts and not reconnecting) or not self.is_retryable(outcome):
             return None
         delay = next(self._backoffs)
+        if reconnecting:
+            delay = min(delay, p.reconnect_backoff)
         if outcome.pushback is not None:
             delay = outcome.pushback
         remaining = self.remaining()

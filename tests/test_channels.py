@@ -10,6 +10,7 @@ import pytest
 
 from clarifai_grpc_client import (
     AsyncClient,
+    CallEvent,
     Client,
     DeadlineExceeded,
     NotFound,
@@ -194,12 +195,16 @@ def test_json_transport_turns_unexpected_bodies_into_typed_errors(scripted: Scri
     assert SECRET not in str(err)
 
 
-def test_connection_refused_is_a_typed_error(transport: str) -> None:
+def test_connection_refused_is_a_typed_error_after_trying_until_the_deadline(transport: str) -> None:
+    events: list[CallEvent] = []
     base = "grpc://127.0.0.1:9" if transport == "grpc" else "http://127.0.0.1:9"
-    with Client(transport, base, pat=SECRET, environ={}, retry=FAST.replace(max_attempts=2), timeout=5) as client:  # type: ignore[arg-type]
+    with Client(transport, base, pat=SECRET, environ={}, retry=FAST.replace(max_attempts=2), timeout=0.5,  # type: ignore[arg-type]
+                observers=[events.append]) as client:
         with pytest.raises(ServiceUnavailable) as info:
             client.GetInput(GetInputRequest(input_id="x"))
     assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+    # nothing was sent, so it kept trying past max_attempts, within the deadline
+    assert len(events) > 2 and all(e.grpc_code == "UNAVAILABLE" for e in events)
 
 
 def test_auth_failure_status_maps_to_unauthenticated(scripted: ScriptedServer, transport: str) -> None:
@@ -264,7 +269,8 @@ async def test_async_calls_run_concurrently_on_one_channel(scripted: ScriptedSer
 def test_observer_reports_a_refused_connection_as_unavailable(transport: str) -> None:
     events = []
     base = "grpc://127.0.0.1:9" if transport == "grpc" else "http://127.0.0.1:9"
-    with Client(transport, base, pat=SECRET, environ={}, retry=FAST.replace(max_attempts=2), observers=[events.append]) as client:  # type: ignore[arg-type]
+    retry = FAST.replace(max_attempts=2, wait_for_connection=False)
+    with Client(transport, base, pat=SECRET, environ={}, retry=retry, observers=[events.append]) as client:  # type: ignore[arg-type]
         with pytest.raises(ServiceUnavailable):
             client.GetInput(GetInputRequest(input_id="x"))
     assert [e.grpc_code for e in events] == ["UNAVAILABLE", "UNAVAILABLE"]
