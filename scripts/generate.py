@@ -196,6 +196,7 @@ def generate(out: Path) -> None:
             d = d.parent
     (out / "well_known.py").write_text(_well_known_source(out))
     (out / "__init__.py").write_text(_reexports(out))
+    __import__("gen_client").write(out)  # the typed Client/AsyncClient methods, from the same descriptors
 
 
 def _tree(root: Path) -> set[str]:
