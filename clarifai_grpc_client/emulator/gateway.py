@@ -15,7 +15,7 @@ Every answer, errors included, is a JSON body ``{"status": {...}}`` with a Clari
   path). A route that exists but names a missing resource answers the RPC's own
   ``*_DOES_NOT_EXIST`` code, so a typo in a URL and a missing concept are told apart;
 - a route that exists for other verbs: HTTP 405, ``CONN_METHOD_NOT_ALLOWED``, with ``Allow``;
-- a body that is not JSON, nested too deeply (thousands of levels), with unknown fields or
+- a body that is not JSON, nested more deeply than protobuf reads (100 nested messages), with unknown fields or
   unknown enum names, and bad query parameters: HTTP 400, ``CONN_BAD_REQUEST_FORMAT`` naming
   the problem (the service refuses unknown names too; snake_case and lowerCamelCase names,
   enum numbers and every bool spelling grpc-gateway accepts are read);
@@ -58,7 +58,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from google.protobuf import descriptor, json_format
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from .. import _json_format
 from .._errors import TranscodingError
@@ -76,6 +76,8 @@ log = logging.getLogger("clarifai_grpc_client.emulator.gateway")
 MAX_BODY = 2**30 - 1
 IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit idle
 LISTEN_BACKLOG = 4096
+MAX_JSON_DEPTH = 100  # protobuf's own parsers stop at 100 nested messages
+_CHECKED_DEPTH = 20  # bodies nested deeper are checked to be readable by protobuf
 GRPC_UNAVAILABLE = 14  # google.rpc.Code of a stream ended by a fault
 _DRAIN_LIMIT = 4 * 2**20
 # Errors http.server itself answers (before a route is known): HTTP status -> Clarifai code.
@@ -109,17 +111,45 @@ def decode_request(match: RouteMatch, query: Iterable[tuple[str, str]], body: by
     return message
 
 
+def json_depth(node: Any, limit: int) -> int:
+    """How deeply ``node`` nests lists and objects, counting no further than ``limit + 1``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 def _fill_from_json(body: bytes, target: Message) -> None:
     try:
         node = _json_format.loads(body)
     except _json_format.JsonDepthError:
-        raise TranscodingError("request body is nested too deeply (the limit is a few hundred levels)") from None
+        raise TranscodingError(f"request body is nested too deeply (at most {MAX_JSON_DEPTH} levels are read)") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise TranscodingError(f"request body is not valid JSON: {exc}") from None
+    depth = json_depth(node, MAX_JSON_DEPTH)
+    if depth > MAX_JSON_DEPTH:
+        raise TranscodingError(f"request body is nested too deeply (at most {MAX_JSON_DEPTH} levels are read)")
     try:
         _json_format.parse_dict(node, target, strict=True)
     except json_format.ParseError as exc:
         raise TranscodingError(f"request body does not fit {target.DESCRIPTOR.full_name}: {exc}") from None
+    if depth > _CHECKED_DEPTH:  # Struct values nest about three messages per level: can protobuf still read it?
+        try:
+            type(target).FromString(target.SerializeToString())
+        except (DecodeError, RecursionError):
+            raise TranscodingError(f"request body is nested too deeply: its message nests more than protobuf's "
+                                   f"{MAX_JSON_DEPTH} levels") from None
 
 
 def json_objects(body: bytes) -> Iterator[bytes]:
@@ -180,8 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.request_version in ("", "HTTP/0.9"):  # the status line and headers must be written
             self.request_version = self.protocol_version
         self.close_connection = True
-        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:  # a verb no route uses
-            self._no_route(self.command, urlsplit(self.path).path)
+        if code == HTTPStatus.NOT_IMPLEMENTED and self.command:  # a verb no route uses; its body is not read
+            self._no_route(self.command, urlsplit(self.path).path, {"Connection": "close"})
             return
         clarifai = _PROTOCOL_CODES.get(HTTPStatus(code), status_code_pb2.CONN_BAD_REQUEST_FORMAT)
         text = message or HTTPStatus(code).phrase
@@ -246,7 +276,8 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _fail(self, code: int, details: str, *, description: str | None = None, http_status: int | None = None,
               extra: dict[str, str] | None = None) -> None:
@@ -254,14 +285,14 @@ class _Handler(BaseHTTPRequestHandler):
         status = make_status(code, details, description=description, req_id=req_id)
         self._send(http_status or http_status_for_code(code), status_pb2.BaseResponse(status=status), req_id, extra)
 
-    def _no_route(self, verb: str, path: str) -> None:
+    def _no_route(self, verb: str, path: str, extra: dict[str, str] | None = None) -> None:
         allowed = self.server.router.allowed_verbs(route_path(path))
         if allowed:
             self._fail(status_code_pb2.CONN_METHOD_NOT_ALLOWED, f"{verb} is not allowed on {path}; use {', '.join(allowed)}",
-                       http_status=405, extra={"Allow": ", ".join(allowed)})
+                       http_status=405, extra={"Allow": ", ".join(allowed), **(extra or {})})
         else:
             self._fail(status_code_pb2.RPC_UNKNOWN_METHOD, f"no V2 route for {verb} {path}", description="No such route",
-                       http_status=404)
+                       http_status=404, extra=extra)
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -362,12 +393,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _watch_peer(self, cancelled: threading.Event, wake: int) -> None:
         """Set ``cancelled`` as soon as the client closes its end of the connection (until ``wake`` is written)."""
         sock = self.connection
+        poller = select.poll()  # not select(): descriptors above 1023 are usual with many connections
+        poller.register(sock, select.POLLIN | select.POLLHUP | select.POLLERR)
+        poller.register(wake, select.POLLIN)
         try:
-            readable, _, _ = select.select([sock, wake], [], [])
-            if sock in readable and sock.recv(1, socket.MSG_PEEK) == b"":
+            ready = {fd for fd, _ in poller.poll()}
+            if sock.fileno() in ready and wake not in ready and sock.recv(1, socket.MSG_PEEK) == b"":
                 cancelled.set()
             # otherwise: the stream is over, or data (a next request) came: nothing more to watch for
-        except (OSError, ValueError):
+        except OSError:
             cancelled.set()
 
 
