@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import handlers  # noqa: F401  (registers the special handlers)
-from . import streams
+from . import rpc_streams, streams  # noqa: F401  (rpc_streams registers the streaming handlers)
 from .context import HANDLERS
 from .engine import CATALOGUE, V2, short
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from . import rpc_annotations, rpc_apps, rpc_concepts, rpc_inputs, rpc_models, rpc_search, rpc_workflows
+from . import rpc_annotations, rpc_apps, rpc_catalogues, rpc_concepts, rpc_inputs, rpc_models, rpc_resources, rpc_search, rpc_workflows
 
-MODULES = (rpc_annotations, rpc_apps, rpc_concepts, rpc_inputs, rpc_models, rpc_search, rpc_workflows)
+MODULES = (rpc_annotations, rpc_apps, rpc_catalogues, rpc_concepts, rpc_inputs, rpc_models, rpc_resources, rpc_search,
+           rpc_workflows)

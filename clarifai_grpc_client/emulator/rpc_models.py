@@ -17,6 +17,7 @@ from .models import BUILTIN_MODELS, BuiltinModel, PredictionError, content_of
 from .statuses import ApiFailure, make_status
 
 MAX_INPUTS = 128
+MODEL_KIND = "clarifai.api.Model"
 
 
 def find_model(model_id: str, version_id: str = "") -> BuiltinModel:
@@ -65,9 +66,26 @@ def resolve_inputs(ctx: CallContext, inputs: list[core_pb2.Input]) -> list[core_
     return [stored.get(i.id, i) if i.id in wanted else i for i in inputs]
 
 
+def stored_models(ctx: CallContext) -> list[core_pb2.Model]:
+    """The models the app stores (PostModels), newest first; none in the public app."""
+    if ctx.user_id == PUBLIC_USER_ID:
+        return []
+    with ctx.storage.read() as tx:
+        return [core_pb2.Model.FromString(b) for _, b in tx.res_list(MODEL_KIND, ctx.app)]
+
+
+def stored_model(ctx: CallContext, model_id: str) -> core_pb2.Model | None:
+    if ctx.user_id == PUBLIC_USER_ID:
+        return None
+    with ctx.storage.read() as tx:
+        blob = tx.res_get(MODEL_KIND, ctx.app, model_id)
+    return core_pb2.Model.FromString(blob) if blob is not None else None
+
+
 @rpc("ListModels")
 def list_models(ctx: CallContext, req: models_service_pb2.ListModelsRequest) -> models_service_pb2.MultiModelResponse:
-    found = [m.message() for m in BUILTIN_MODELS.values()]
+    """The built-in models and the app's stored ones."""
+    found = [m.message() for m in BUILTIN_MODELS.values()] + stored_models(ctx)
     for text in (req.name, req.query, req.search):
         if text:
             found = [m for m in found if text.lower() in m.id.lower() or text.lower() in m.name.lower()]
@@ -82,6 +100,10 @@ def list_models(ctx: CallContext, req: models_service_pb2.ListModelsRequest) -> 
 
 @rpc("GetModel")
 def get_model(ctx: CallContext, req: models_service_pb2.GetModelRequest) -> models_service_pb2.SingleModelResponse:
+    """A built-in model, or one the app stores."""
+    stored = stored_model(ctx, req.model_id) if req.model_id not in BUILTIN_MODELS else None
+    if stored is not None:
+        return models_service_pb2.SingleModelResponse(model=stored)
     return models_service_pb2.SingleModelResponse(model=find_model(req.model_id, req.version_id).message())
 
 

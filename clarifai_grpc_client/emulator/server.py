@@ -30,6 +30,7 @@ from .dispatch import V2, Dispatcher
 from .faults import Faults
 from .gateway import Gateway
 from .rpc_apps import ensure_default_apps
+from . import rpc_streams  # noqa: F401  (registers the streaming handlers over stored state)
 from .servicer import EmulatorServicer
 from .storage import Storage
 
