@@ -6,9 +6,11 @@
     clarifai-grpc inputs list|stream|upload|delete ...
     clarifai-grpc call RPC --json BODY
 
-Settings come from the flags, then the ``CLARIFAI_*`` environment (as for ``Client``). Exit
-codes: 0 success, 1 an API or transport error, 2 bad usage or settings, 3 partial failure
-(some uploads failed), 130 interrupted. API errors print one line, never a traceback.
+Settings come from the flags, then the ``CLARIFAI_*`` environment (as for ``Client``). The key
+comes from ``$CLARIFAI_PAT`` or ``--pat-file FILE``; ``--pat KEY`` works too, but shows the key
+to anyone who can list processes. Exit codes: 0 success, 1 an API or transport error, 2 bad
+usage or settings, 3 partial failure (some uploads failed or are unconfirmed), 130 interrupted.
+Errors print one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from google.protobuf import json_format, message_factory
 from . import _json_format
 from ._client import Client
 from ._errors import ApiError, ClarifaiError, ConfigurationError, TranscodingError
-from ._upload import Item, UploadReport
+from ._upload import InputLimitError, Item, UploadReport
 from .proto import (
     Data,
     DeleteInputsRequest,
@@ -40,6 +42,15 @@ from .proto import (
 from .proto.clarifai.api import service_pb2
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _read_pat_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise ConfigurationError(f"cannot read --pat-file {path}: {reason}") from None
 
 
 def _client(args: argparse.Namespace) -> Client:
@@ -122,26 +133,55 @@ def cmd_inputs_stream(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The numbered non-blank lines of a UTF-8 file; unreadable or not UTF-8: a ConfigurationError."""
+    try:
+        with path.open("rb") as fh:
+            for n, raw in enumerate(fh, 1):
+                try:
+                    line = raw.decode("utf-8").strip()
+                except UnicodeDecodeError as exc:
+                    raise ConfigurationError(
+                        f"{path}:{n}: not UTF-8 (byte 0x{raw[exc.start]:02x}); convert the file to UTF-8"
+                    ) from None
+                if line:
+                    yield n, line
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _file_items(path: Path) -> Iterator[Item]:
+    """The inputs of a ``.jsonl`` file (one JSON Input a line) or a ``.txt`` file (a URL or text a line)."""
+    for n, line in _lines(path):
+        if path.suffix != ".jsonl":
+            yield line
+            continue
+        try:
+            yield _json_format.parse_json(line, Input())
+        except (ValueError, json_format.ParseError) as exc:
+            raise ConfigurationError(f"{path}:{n}: not a JSON Input: {exc}") from None
+
+
 def _upload_items(paths: Sequence[str]) -> Iterator[Item]:
+    """Every item named by ``paths``. Lists and JSON lines are read through once before anything is
+    yielded, so a missing, unreadable or malformed one stops the upload before any request."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            continue
+        if path.suffix in (".jsonl", ".txt", ".urls"):
+            for _ in _file_items(path):
+                pass
+        elif not path.is_file():
+            raise ConfigurationError(f"{path}: no such file or folder")
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.is_file())
-        elif path.suffix == ".jsonl":
-            with path.open() as fh:
-                for n, line in enumerate(fh, 1):
-                    if line.strip():
-                        try:
-                            yield _json_format.parse_json(line, Input())
-                        except (ValueError, json_format.ParseError) as exc:
-                            raise ConfigurationError(f"{path}:{n}: not a JSON Input: {exc}") from None
-        elif path.suffix in (".txt", ".urls"):
-            with path.open() as fh:
-                yield from (line.strip() for line in fh if line.strip())
-        elif path.is_file():
-            yield path
+        elif path.suffix in (".jsonl", ".txt", ".urls"):
+            yield from _file_items(path)
         else:
-            raise ConfigurationError(f"{path}: no such file or folder")
+            yield path
 
 
 def cmd_inputs_upload(args: argparse.Namespace, out: TextIO) -> int:
@@ -151,24 +191,45 @@ def cmd_inputs_upload(args: argparse.Namespace, out: TextIO) -> int:
             sys.stderr.flush()
 
     with _client(args) as client:
-        report = client.upload_inputs(_upload_items(args.paths), concurrency=args.concurrency, progress=progress)
+        report = client.upload_inputs(_upload_items(args.paths), concurrency=args.concurrency, progress=progress,
+                                      ids="random" if args.random_ids else "derived")
     if not args.quiet:
         sys.stderr.write("\n")
     out.write(f"{report}\n")
     for failure in report.failed.values():
         out.write(f"failed {failure.input_id}: {failure.code_name}: {failure.description}\n")
-    return EXIT_PARTIAL if report.failed else EXIT_OK
+    for failure in report.unconfirmed.values():
+        out.write(f"unconfirmed {failure.input_id}: {failure.code_name}: {failure.description}\n")
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal; only "y" or "yes" is a yes."""
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def cmd_inputs_delete(args: argparse.Namespace, out: TextIO) -> int:
     if not args.ids and not args.all:
         raise ConfigurationError("give input ids to delete, or --all")
+    if args.ids and args.all:
+        raise ConfigurationError("give input ids to delete or --all, not both")
+    if args.all and not args.yes and not sys.stdin.isatty():
+        raise ConfigurationError("--all deletes every input of the app: add --yes to confirm")
     with _client(args) as client:
         ids = [inp.id for inp in client.stream_inputs(order_by_id=True)] if args.all else list(args.ids)
+        if args.all and not args.yes and not _confirmed(f"delete all {len(ids)} inputs of {_app_name(client)}?"):
+            out.write("nothing deleted\n")
+            return EXIT_OK
         for start in range(0, len(ids), 128):  # the API's batch limit
             client.DeleteInputs(DeleteInputsRequest(ids=ids[start : start + 128]))
     out.write(f"deleted {len(ids)} inputs\n")
     return EXIT_OK
+
+
+def _app_name(client: Client) -> str:
+    return f"app {client.app_id!r}" if client.app_id else "the default app"
 
 
 def cmd_call(args: argparse.Namespace, out: TextIO) -> int:
@@ -205,7 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--transport", choices=("grpc", "json"), default="grpc")
     common.add_argument("--base", help="gRPC host[:port] / grpc://host:port, or the JSON base URL (default: from the environment)")
-    common.add_argument("--pat", help="personal access token (default: $CLARIFAI_PAT)")
+    key = common.add_mutually_exclusive_group()
+    key.add_argument("--pat-file", metavar="FILE", help="read the personal access token from FILE (default: $CLARIFAI_PAT)")
+    key.add_argument("--pat", help="the personal access token itself (shown to anyone who can list processes: "
+                     "prefer $CLARIFAI_PAT or --pat-file)")
     common.add_argument("--user-id")
     common.add_argument("--app-id")
     common.add_argument("--insecure", action="store_true", help="plaintext gRPC to host:port")
@@ -245,10 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("paths", nargs="+")
     up.add_argument("--concurrency", type=int, default=4)
     up.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    up.add_argument("--random-ids", action="store_true",
+                    help="a new id for every item, so a rerun stores everything again (default: ids derived "
+                         "from each item's content and path, so a rerun stores nothing twice)")
     up.set_defaults(func=cmd_inputs_upload)
     rm = inputs.add_parser("delete", parents=[common], help="delete inputs by id, or all of them")
     rm.add_argument("ids", nargs="*")
-    rm.add_argument("--all", action="store_true")
+    rm.add_argument("--all", action="store_true", help="every input of the app (asks first; --yes when not on a terminal)")
+    rm.add_argument("--yes", action="store_true", help="do not ask before deleting with --all")
     rm.set_defaults(func=cmd_inputs_delete)
 
     call = sub.add_parser("call", parents=[common], help="call any V2 RPC with a JSON request")
@@ -267,11 +335,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return int(serve_main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "pat_file", None):
+            args.pat = _read_pat_file(args.pat_file)
         return int(args.func(args, out))
     except ApiError as err:
         sys.stderr.write(f"error: {err}\n")
         return EXIT_API
-    except (ConfigurationError, TranscodingError) as err:
+    except (ConfigurationError, TranscodingError, InputLimitError) as err:
         sys.stderr.write(f"error: {err}\n")
         return EXIT_USAGE
     except ClarifaiError as err:

@@ -1,15 +1,20 @@
 """``clarifai-grpc serve`` / ``python -m clarifai_grpc_client.emulator``: run the emulator until interrupted.
 
     python -m clarifai_grpc_client.emulator --db state.sqlite3 --grpc-port 50051 --http-port 8080 \\
-        --key my-key --fault-throttled 0.1 --fault-seed 7 --fail-next PostInputs:2:unavailable
+        --key-file keys.txt --fault-throttled 0.1 --fault-seed 7 --fail-next PostInputs:2:unavailable
 
-Without ``--key`` a random demo key is generated and printed once at start (keys are never logged).
+The keys it accepts come from ``--key-file FILE`` (one a line), ``$CLARIFAI_EMULATOR_KEYS``
+(separated by commas or spaces) or ``--key KEY`` (which shows the key to anyone who can list
+processes). Without any, a random demo key is generated and printed once at start (keys are
+never logged).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import secrets
 import signal
 import sys
@@ -54,8 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; others are warned about)")
     p.add_argument("--grpc-port", type=int, default=0, help="gRPC port (default 0: a free port)")
     p.add_argument("--http-port", type=int, default=0, help="HTTP/JSON port (default 0: a free port)")
+    p.add_argument("--key-file", action="append", default=[], metavar="FILE",
+                   help="accept the API keys in FILE, one a line (repeatable; default: $CLARIFAI_EMULATOR_KEYS, "
+                        "else a generated demo key, printed at start)")
     p.add_argument("--key", action="append", default=[], metavar="KEY",
-                   help="an API key to accept (repeatable; default: a generated demo key, printed at start)")
+                   help="an API key to accept (repeatable; visible to anyone who can list processes: prefer --key-file)")
     f = p.add_argument_group("fault injection (shared by gRPC and HTTP)")
     f.add_argument("--fault-unavailable", type=_rate, default=0.0, metavar="RATE", help="rate of UNAVAILABLE / HTTP 503")
     f.add_argument("--fault-throttled", type=_rate, default=0.0, metavar="RATE", help="rate of in-body CONN_THROTTLED (HTTP 429)")
@@ -80,6 +88,24 @@ def faults_from_args(args: argparse.Namespace) -> Faults:
     return faults
 
 
+def keys_from_args(args: argparse.Namespace, environ: dict[str, str] | None = None) -> list[str]:
+    """The keys to accept: ``--key``, the lines of each ``--key-file``, else ``$CLARIFAI_EMULATOR_KEYS``."""
+    keys = list(args.key)
+    for path in args.key_file:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                keys += [line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#")]
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+            raise ValueError(f"cannot read --key-file {path}: {reason}") from None
+        if not keys:
+            raise ValueError(f"--key-file {path} holds no key")
+    if not keys:
+        env = os.environ if environ is None else environ
+        keys = [k for k in re.split(r"[\s,]+", env.get("CLARIFAI_EMULATOR_KEYS", "")) if k]
+    return keys
+
+
 def serve_main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the emulator until SIGINT/SIGTERM, stop it cleanly; the exit status."""
     parser = build_parser()
@@ -89,7 +115,10 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
         faults = faults_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
-    keys = list(args.key)
+    try:
+        keys = keys_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     generated = not keys
     if generated:
         keys = ["emu-" + secrets.token_hex(16)]

@@ -10,17 +10,21 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import pty
+import re
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from clarifai_grpc_client import _json_format
+from clarifai_grpc_client import Client, Unauthenticated, _json_format
 from clarifai_grpc_client.demo import png
 from clarifai_grpc_client.emulator import Emulator
-from clarifai_grpc_client.proto import Data, Input, PostModelOutputsRequest, Text
+from clarifai_grpc_client.proto import Data, Input, ListInputsRequest, PostModelOutputsRequest, Text
 
 from .conftest import KEY, make_client, seed, stored_ids, stored_inputs, text_inputs
 
@@ -56,8 +60,9 @@ class Cli:
     def __call__(self, *args: str, base: list[str] | None = None, stdin: str | None = None,
                  env: dict[str, str] | None = None) -> Run:
         argv = [sys.executable, "-m", "clarifai_grpc_client.cli", *args, *(self.base_args() if base is None else base)]
-        proc = subprocess.run(argv, capture_output=True, text=True, input=stdin, cwd=self.cwd, timeout=60,
-                              env={**self.env, **(env or {})})
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=self.cwd, timeout=60,
+                              env={**self.env, **(env or {})},
+                              **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}))
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     def many(self, *runs: tuple[str, ...], base: list[str] | None = None) -> list[Run]:
@@ -149,7 +154,7 @@ def test_upload_list_stream_delete(cli: Cli, emu: Emulator, tmp_path: Path) -> N
     deleted = cli("inputs", "delete", "j1", "j2")
     assert deleted.code == 0 and deleted.lines() == ["deleted 2 inputs"], deleted
     assert sorted(stored_ids(emu)) == sorted(set(ids) - {"j1", "j2"})
-    everything = cli("inputs", "delete", "--all")
+    everything = cli("inputs", "delete", "--all", "--yes")
     assert everything.code == 0 and everything.lines() == ["deleted 4 inputs"], everything
     assert stored_ids(emu) == []
 
@@ -219,4 +224,204 @@ def test_exit_code_3_when_some_uploads_fail(cli: Cli, emu: Emulator, tmp_path: P
     assert run.code == 3, run
     assert run.lines()[0] == "0 uploaded, 0 already present, 1 failed in 1 requests"
     assert run.lines()[1].startswith("failed bad id: INPUT_INVALID_ARGUMENT: ")
+    assert stored_ids(emu) == []
+
+
+# --- reruns ------------------------------------------------------------------------------------
+
+
+def test_uploading_a_folder_twice_stores_each_file_once(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(5):
+        (photos / f"p{i}.png").write_bytes(png((i, 2 * i, 3 * i)))
+    (tmp_path / "urls.txt").write_text("https://example.com/a.jpg\nsome words\n")
+    first = cli("inputs", "upload", "--quiet", "photos", "urls.txt")
+    assert first.lines() == ["7 uploaded, 0 already present, 0 failed in 1 requests"], first
+    again = cli("inputs", "upload", "--quiet", str(photos), "urls.txt")  # the same files by another path spelling
+    assert again.lines() == ["0 uploaded, 7 already present, 0 failed in 1 requests"], again
+    assert len(stored_ids(emu)) == 7
+    fresh = cli("inputs", "upload", "--quiet", "--random-ids", "photos")
+    assert fresh.lines() == ["5 uploaded, 0 already present, 0 failed in 1 requests"], fresh
+    assert len(stored_ids(emu)) == 12
+
+
+def test_a_rerun_after_ctrl_c_stores_the_rest_once(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(300):
+        (photos / f"p{i:03d}.png").write_bytes(png((i % 256, i // 256, 7)))
+    emu.faults.set("PostInputs", latency=0.4)
+    argv = [sys.executable, "-m", "clarifai_grpc_client.cli", "inputs", "upload", "--quiet", "--concurrency", "1",
+            "photos", *cli.base_args()]
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=cli.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not stored_ids(emu) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted", err
+    before = len(stored_ids(emu))
+    assert 0 < before < 300
+    emu.faults.clear()
+    rerun = cli("inputs", "upload", "--quiet", "photos")
+    assert rerun.code == 0, rerun
+    assert rerun.lines() == [f"{300 - before} uploaded, {before} already present, 0 failed in 3 requests"]
+    stored = stored_inputs(emu)
+    assert len(stored) == 300 and len({i.data.image.base64 for i in stored}) == 300
+
+
+# --- keys off the command line -----------------------------------------------------------------
+
+
+def test_the_key_from_a_file(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    seed(emu, text_inputs(["k1"]))
+    (tmp_path / "pat").write_text(KEY + "\n")
+    no_env = {"CLARIFAI_PAT": ""}
+    ok = cli("inputs", "list", "--pat-file", "pat", env=no_env)
+    assert ok.code == 0 and [line["id"] for line in ok.json_lines()] == ["k1"], ok
+    missing = cli("inputs", "list", "--pat-file", "nope", env=no_env)
+    assert_one_line_error(missing, 2, "--pat-file nope")
+    (tmp_path / "wrong").write_text("a-wrong-key-777\n")
+    wrong = cli("inputs", "list", "--pat-file", "wrong", env=no_env)
+    assert_one_line_error(wrong, 1, "CONN_KEY_NOT_FOUND")
+    assert "a-wrong-key-777" not in wrong.err
+    both = cli("inputs", "list", "--pat-file", "pat", "--pat", KEY)
+    assert both.code == 2 and "not allowed with argument" in both.err
+
+
+def _serve(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, list[str]]:
+    """Start ``clarifai-grpc serve``; the process, its gRPC target and what it printed before serving."""
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")}
+    proc = subprocess.Popen([sys.executable, "-m", "clarifai_grpc_client.cli", "serve", "--log-level", "WARNING", *args],
+                            cwd=tmp_path, env={**base_env, "PYTHONPATH": str(ROOT), **(env or {})},
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline(), proc.stdout.readline()]
+    target = lines[0].split("gRPC ", 1)[1].split()[0] if "gRPC " in lines[0] else ""
+    return proc, target, lines
+
+
+@pytest.mark.parametrize("how", ["key-file", "env"])
+def test_serve_takes_keys_from_a_file_or_the_environment(tmp_path: Path, how: str) -> None:
+    secret = "emu-key-from-" + how
+    (tmp_path / "keys.txt").write_text(f"# keys\n{secret}\n\nsecond-key\n")
+    args, env = (["--key-file", "keys.txt"], {}) if how == "key-file" else ([], {"CLARIFAI_EMULATOR_KEYS": f"{secret}, second-key"})
+    proc, target, printed = _serve(tmp_path, *args, env=env)
+    try:
+        assert target, printed
+        for key, ok in ((secret, True), ("second-key", True), ("not-a-key", False)):
+            with Client("grpc", f"grpc://{target}", pat=key, app_id="main", environ={}) as client:
+                if ok:
+                    client.ListInputs(ListInputsRequest())
+                else:
+                    with pytest.raises(Unauthenticated):
+                        client.ListInputs(ListInputsRequest())
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert secret not in "".join(printed) + out and "demo key" not in "".join(printed)
+
+
+def test_serve_refuses_an_unreadable_key_file(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "clarifai_grpc_client.cli", "serve", "--key-file", "missing.txt"],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "cannot read --key-file missing.txt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_documented_usage_keeps_keys_off_the_command_line() -> None:
+    from clarifai_grpc_client import cli as cli_module
+    from clarifai_grpc_client.emulator import cli as serve_module
+
+    texts = {
+        "README.md": (ROOT / "README.md").read_text(),
+        "cli docstring": cli_module.__doc__ or "",
+        "serve docstring": serve_module.__doc__ or "",
+        "cli --help": cli_module.build_parser().format_help(),
+    }
+    for name, text in texts.items():
+        for line in text.splitlines():
+            if "clarifai-grpc " in line or "clarifai_grpc_client.emulator" in line or line.startswith(" "):
+                assert not re.search(r"--(pat|key)[ =](?!-)", line) or "prefer" in line or "works too" in line, (name, line)
+    assert "--pat-file" in texts["cli docstring"] and "--key-file" in texts["serve docstring"]
+
+
+# --- bad files: one line, exit 2, nothing sent -------------------------------------------------
+
+
+def _unreadable(path: Path) -> None:
+    """A file that exists but cannot be read, even by root (reading /proc/self/mem at offset 0 fails)."""
+    path.symlink_to("/proc/self/mem")
+
+
+@pytest.mark.parametrize("case", ["missing .txt", "missing .jsonl", "unreadable .txt", "unreadable .jsonl",
+                                  "latin-1 .jsonl", "latin-1 .txt", "latin-1 text file in a folder",
+                                  "bad JSON line"])
+def test_bad_upload_files_give_one_line_and_exit_2(cli: Cli, emu: Emulator, tmp_path: Path, case: str) -> None:
+    (tmp_path / "good.jsonl").write_text(json.dumps({"id": "g1", "data": {"text": {"raw": "fine"}}}) + "\n")
+    name = {"missing .txt": "urls.txt", "missing .jsonl": "more.jsonl", "unreadable .txt": "urls.txt",
+            "unreadable .jsonl": "more.jsonl", "latin-1 .jsonl": "more.jsonl", "latin-1 .txt": "urls.txt",
+            "latin-1 text file in a folder": "docs", "bad JSON line": "more.jsonl"}[case]
+    path = tmp_path / name
+    if case.startswith("unreadable"):
+        _unreadable(path)
+    elif case.startswith("latin-1 text file"):
+        path.mkdir()
+        (path / "note.txt").write_bytes("café".encode("latin-1"))
+    elif case.startswith("latin-1"):
+        path.write_bytes(json.dumps({"data": {"text": {"raw": "ok"}}}).encode() + b"\n" + "{\"x\": \"café\"}\n".encode("latin-1"))
+    elif case == "bad JSON line":
+        path.write_text('{"data": {"text": {"raw": "ok"}}}\n{"data": {"text": \n')
+    run = cli("inputs", "upload", "--quiet", "good.jsonl", name)
+    expected = {"missing .txt": "cannot read urls.txt: No such file", "missing .jsonl": "cannot read more.jsonl: No such file",
+                "unreadable .txt": "cannot read urls.txt", "unreadable .jsonl": "cannot read more.jsonl", "latin-1 .jsonl": "more.jsonl:2: not UTF-8 (byte 0xe9)",
+                "latin-1 .txt": "urls.txt:2: not UTF-8", "latin-1 text file in a folder": "note.txt is not UTF-8 text",
+                "bad JSON line": "more.jsonl:2: not a JSON Input"}[case]
+    assert_one_line_error(run, 2, expected)
+    if case != "latin-1 text file in a folder":  # lists are read through before anything is sent
+        assert stored_ids(emu) == []
+
+
+# --- delete --all asks first -------------------------------------------------------------------
+
+
+def test_delete_all_needs_yes_without_a_terminal(cli: Cli, emu: Emulator) -> None:
+    seed(emu, text_inputs(["d1", "d2", "d3"]))
+    refused = cli("inputs", "delete", "--all")
+    assert_one_line_error(refused, 2, "--all deletes every input", "--yes")
+    both = cli("inputs", "delete", "--all", "d1")
+    assert_one_line_error(both, 2, "not both")
+    assert sorted(stored_ids(emu)) == ["d1", "d2", "d3"]
+    done = cli("inputs", "delete", "--all", "--yes")
+    assert done.lines() == ["deleted 3 inputs"] and stored_ids(emu) == []
+
+
+def _on_a_terminal(cli: Cli, answer: str, *args: str) -> Run:
+    """Run the CLI with a pseudo-terminal as stdin, typing ``answer``."""
+    master, slave = pty.openpty()
+    try:
+        argv = [sys.executable, "-m", "clarifai_grpc_client.cli", *args, *cli.base_args()]
+        proc = subprocess.Popen(argv, cwd=cli.cwd, env=cli.env, stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        os.write(master, answer.encode() + b"\n")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    return Run(proc.returncode, out, err)
+
+
+def test_delete_all_asks_on_a_terminal(cli: Cli, emu: Emulator) -> None:
+    seed(emu, text_inputs(["t1", "t2"]))
+    declined = _on_a_terminal(cli, "n", "inputs", "delete", "--all")
+    assert declined.code == 0 and declined.lines() == ["nothing deleted"], declined
+    assert "delete all 2 inputs of app 'main'? [y/N]" in declined.err
+    assert sorted(stored_ids(emu)) == ["t1", "t2"]
+    accepted = _on_a_terminal(cli, "yes", "inputs", "delete", "--all")
+    assert accepted.code == 0 and accepted.lines() == ["deleted 2 inputs"], accepted
     assert stored_ids(emu) == []
