@@ -362,9 +362,11 @@ class _Handler(BaseHTTPRequestHandler):
             watcher.start()
             event: StreamEvent | None = first
             while event is not None:
-                if event.message is None and event.end is FaultKind.DROPPED:
-                    self._drop()
-                    return
+                if event.message is None:
+                    events.close()  # the outcome is logged before the client can see the end
+                    if event.end is FaultKind.DROPPED:
+                        self._drop()
+                        return
                 line = stream_line(event)
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                 self.wfile.flush()

@@ -249,21 +249,25 @@ def _guarded(requests: Any, cancelled: threading.Event) -> Iterator[Message]:
 def grpc_method(runner: StreamRunner, method: descriptor.MethodDescriptor) -> Callable[[Any, grpc.ServicerContext], Any]:
     """The gRPC servicer method for a streaming RPC: yields its messages, aborts UNAVAILABLE on a fault."""
 
-    def events(request: Any, context: grpc.ServicerContext) -> Iterator[StreamEvent]:
+    def events(request: Any, context: grpc.ServicerContext) -> Generator[StreamEvent, None, None]:
         cancelled = threading.Event()
         context.add_callback(cancelled.set)  # runs when the RPC ends: done, cancelled or past its deadline
         return runner.run(method, request, context.invocation_metadata(), cancelled)
 
     def serve_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Message]:
-        for event in events(request, context):
+        stream = events(request, context)
+        for event in stream:
             if event.message is None:
+                stream.close()  # the outcome is logged before the client can see the end
                 context.abort(grpc.StatusCode.UNAVAILABLE, event.details)
             yield event.message
 
     def serve_unary(request: Any, context: grpc.ServicerContext) -> Message:  # client streaming, one answer
         last: Message | None = None
-        for event in events(request, context):
+        stream = events(request, context)
+        for event in stream:
             if event.message is None:
+                stream.close()
                 context.abort(grpc.StatusCode.UNAVAILABLE, event.details)
             last = event.message
         assert last is not None

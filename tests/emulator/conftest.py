@@ -131,3 +131,13 @@ def http(emu: Emulator) -> Iterator[httpx.Client]:
 @pytest.fixture
 def thread_baseline() -> Iterator[set[threading.Thread]]:
     yield set(threading.enumerate())
+
+
+@pytest.fixture(params=["grpc", "http"])
+def streams(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[Any]:
+    """Raw streaming calls (see ``stream_helpers``) over gRPC, then over the gateway's newline-delimited JSON."""
+    from .stream_helpers import GrpcStreams, HttpStreams
+
+    helper = GrpcStreams(emu, KEY) if request.param == "grpc" else HttpStreams(emu, KEY)
+    yield helper
+    helper.close()
