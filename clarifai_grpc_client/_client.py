@@ -8,6 +8,12 @@ streamed message's) status, and raise an :class:`~._errors.ApiError` subclass fo
 other than SUCCESS. The typed methods are generated from the descriptors
 (:mod:`.proto.v2_client_methods`); everything here that is not I/O is in :class:`_Settings`.
 Building a client opens no connection and makes no RPC.
+
+A client pickles as its settings, never a channel: the unpickled copy (in an engine's worker,
+say) opens its own channel on first use and keeps it for the life of that process, and a child
+forked from a process with clients opens new channels instead of using its parent's.
+:meth:`_Settings.with_environment_credentials` leaves the key out of the pickle, to be read
+from the unpickling process's ``CLARIFAI_PAT`` (or ``CLARIFAI_API_KEY``).
 """
 
 from __future__ import annotations
@@ -15,15 +21,25 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import threading
+import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import grpc
 import grpc.aio
 from google.protobuf.message import Message
 
 from ._calls import Metadata, Method, Routing, v2_method, v2_methods
-from ._config import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, MAX_MESSAGE_BYTES, ChannelConfig, Observer, build_config
+from ._config import (
+    DEFAULT_STREAM_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    MAX_MESSAGE_BYTES,
+    ChannelConfig,
+    Credentials,
+    Observer,
+    build_config,
+)
 from ._errors import ConfigurationError
 from ._grpc_channel import AsyncGrpcChannel, GrpcChannel, create_aio_grpc_channel, create_grpc_channel
 from ._json_channel import AsyncJsonChannel, JsonChannel
@@ -38,8 +54,37 @@ from .proto.clarifai.api.service_pb2_grpc import V2Stub
 from .proto.v2_client_methods import AsyncV2Methods, SyncV2Methods
 
 R = TypeVar("R", bound=Message)
+S = TypeVar("S", bound="_Settings")
 RPC_NAMES: frozenset[str] = frozenset(name for name in v2_methods() if not name.startswith("/"))
 _UNSET: Any = object()
+
+# Pickling and forks: a client travels as its settings; its channel is opened where it is used.
+_LAZY = frozenset({"channel", "_transport", "stub"})
+_open_lock = threading.Lock()
+_reopenable: weakref.WeakSet[_Settings] = weakref.WeakSet()  # clients whose channel comes from their config
+
+
+def _after_fork_in_child() -> None:
+    """A forked child never uses its parent's channels: each client it inherited opens its own on first use."""
+    global _open_lock
+    _open_lock = threading.Lock()
+    for client in list(_reopenable):
+        for name in _LAZY:
+            client.__dict__.pop(name, None)
+        client._exchanges = {}
+        client._owns_channel = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _environment_credentials() -> Credentials | None:
+    """The key of this process's ``CLARIFAI_PAT`` (else ``CLARIFAI_API_KEY``), or None."""
+    for name, kind in (("CLARIFAI_PAT", "pat"), ("CLARIFAI_API_KEY", "api_key")):
+        value = os.environ.get(name)
+        if value:
+            return Credentials(value, kind)  # type: ignore[arg-type]
+    return None
 
 
 def open_channel(config: ChannelConfig) -> grpc.Channel:
@@ -157,6 +202,65 @@ class _Settings:
         scope = f", user_id={self.user_id!r}, app_id={self.app_id!r}" if self.user_id or self.app_id else ""
         return f"{type(self).__name__}({self.config.target}{scope})"
 
+    # --- pickling: the settings travel, never a channel -----------------------------------------
+
+    _environment_key = False
+
+    def with_environment_credentials(self: S) -> S:
+        """A copy (sharing this channel) whose pickle leaves the key out: wherever it is unpickled,
+        the key is read from that process's ``CLARIFAI_PAT`` (else ``CLARIFAI_API_KEY``)."""
+        clone = copy.copy(self)
+        clone._owns_channel = False
+        clone._environment_key = True
+        return clone
+
+    def __copy__(self: S) -> S:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        if self in _reopenable:
+            _reopenable.add(clone)
+        return clone
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Credentials refuse to pickle on their own; the client carries its key deliberately,
+        # unless told to leave it to the environment of wherever it is unpickled.
+        creds = self.config.credentials
+        key = None if creds is None or self._environment_key else (creds.kind, creds.secret())
+        return {"config": dataclasses.replace(self.config, credentials=None), "key": key, "user_id": self.user_id,
+                "app_id": self.app_id, "routing": self.routing, "environment_key": self._environment_key}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        config: ChannelConfig = state["config"]
+        key = state["key"]
+        creds = Credentials(key[1], key[0]) if key is not None else None
+        if state["environment_key"]:
+            creds = _environment_credentials()
+        if creds is not None:
+            config = dataclasses.replace(config, credentials=creds)
+        self.config = config
+        self.user_id = state["user_id"]
+        self.app_id = state["app_id"]
+        self.routing = state["routing"]
+        self._environment_key = state["environment_key"]
+        self._policy = Policy(config)
+        self._exchanges = {}
+        self._owns_channel = True
+
+    if not TYPE_CHECKING:  # keeps misspelt attributes type errors
+        def __getattr__(self, name: str) -> Any:
+            # Reached only for attributes not set: the channel of an unpickled or forked client,
+            # opened on first use and then kept for the life of the process.
+            if name in _LAZY and "config" in self.__dict__:
+                with _open_lock:
+                    if name not in self.__dict__:
+                        self._open()
+                return self.__dict__[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _open(self) -> None:
+        """Open this client's own channel from its config (each client class opens its kind)."""
+        raise NotImplementedError
+
 
 class Client(_Settings, SyncV2Methods):
     """A sync V2 client over gRPC (default) or HTTPS+JSON.
@@ -212,6 +316,16 @@ class Client(_Settings, SyncV2Methods):
         own = self.channel
         self._transport: Any = own.transport if isinstance(own, (GrpcChannel, JsonChannel)) else GrpcTransport(own)
         self.stub = V2Stub(self.channel)
+        if self._owns_channel:
+            _reopenable.add(self)
+
+    def _open(self) -> None:
+        channel = open_channel(self.config)
+        self._exchanges = {}
+        self._transport = channel.transport if isinstance(channel, (GrpcChannel, JsonChannel)) else GrpcTransport(channel)
+        self.stub = V2Stub(channel)
+        self.channel = channel
+        _reopenable.add(self)
 
     def with_options(
         self,
@@ -308,7 +422,7 @@ class Client(_Settings, SyncV2Methods):
                       progress=progress, ids=ids)
 
     def close(self) -> None:
-        if self._owns_channel:
+        if self._owns_channel and "channel" in self.__dict__:
             self.channel.close()
 
     def __enter__(self) -> Client:
@@ -365,6 +479,17 @@ class AsyncClient(_Settings, AsyncV2Methods):
         self._transport: Any = (own.transport if isinstance(own, (AsyncGrpcChannel, AsyncJsonChannel))
                                 else AioGrpcTransport(own))
         self.stub = V2Stub(self.channel)
+        if self._owns_channel:
+            _reopenable.add(self)
+
+    def _open(self) -> None:
+        channel = open_async_channel(self.config)
+        self._exchanges = {}
+        self._transport = (channel.transport if isinstance(channel, (AsyncGrpcChannel, AsyncJsonChannel))
+                           else AioGrpcTransport(channel))
+        self.stub = V2Stub(channel)
+        self.channel = channel
+        _reopenable.add(self)
 
     def with_options(
         self,
@@ -457,7 +582,7 @@ class AsyncClient(_Settings, AsyncV2Methods):
                              progress=progress, ids=ids)
 
     async def close(self) -> None:
-        if self._owns_channel:
+        if self._owns_channel and "channel" in self.__dict__:
             await self.channel.close()
 
     async def __aenter__(self) -> AsyncClient:
