@@ -78,6 +78,13 @@ def outcome_of(err: BaseException) -> Outcome:
     return Outcome(grpc_code=code, pushback=pushback_from_grpc(trailing), permanent=permanent, not_sent=not_sent)
 
 
+def not_connected(method: str, timeout: float | None, err: BaseException) -> ApiError:
+    """The DeadlineExceeded for a call that could not reach the server before its deadline."""
+    details = err.details() if not isinstance(err, ApiError) and hasattr(err, "details") else str(err)
+    return transport_error(f"{method}: could not connect within the {timeout:g} s deadline (last: {details})",
+                           method=method, http_status=504)
+
+
 def idle_error(method: str, idle: float, delivered: int) -> ApiError:
     """The DeadlineExceeded for a stream that went quiet (also a ``grpc.RpcError``)."""
     return transport_error(f"{method}: no message for {idle:g} s (idle timeout) after {delivered} messages",
@@ -161,7 +168,8 @@ class Policy:
                              duration=time.perf_counter() - started, response=response)
 
         if self.observing():
-            result = run(self._state(method, request, deadline, policy), attempt, self._observer(method))
+            state = self._state(method, request, deadline, policy)
+            result = run(state, attempt, self._observer(method))
         else:
             # The common case inline: one attempt, no result object on success.
             started = time.monotonic()
@@ -180,7 +188,7 @@ class Policy:
             state = self._state(method, request, deadline, policy, started)
             state.attempts = 1
             result = run(state, attempt, first=first)
-        return self._result(method, result, checked)
+        return self._result(method, result, checked, state)
 
     async def aunary(self, exchange: Callable[..., Any], method: Method[Any, Any], request: Any,
                      timeout: float | None = None, metadata: Metadata | None = None, retry: RetryPolicy | None = None,
@@ -201,7 +209,8 @@ class Policy:
                              duration=time.perf_counter() - started, response=response)
 
         if self.observing():
-            result = await run_async(self._state(method, request, deadline, policy), attempt, self._observer(method))
+            state = self._state(method, request, deadline, policy)
+            result = await run_async(state, attempt, self._observer(method))
         else:
             started = time.monotonic()
             try:
@@ -216,9 +225,11 @@ class Policy:
             state = self._state(method, request, deadline, policy, started)
             state.attempts = 1
             result = await run_async(state, attempt, first=first)
-        return self._result(method, result, checked)
+        return self._result(method, result, checked, state)
 
-    def _result(self, method: Method[Any, Any], result: Attempted[Any], checked: bool) -> Any:
+    def _result(self, method: Method[Any, Any], result: Attempted[Any], checked: bool, state: RetryState) -> Any:
+        if result.error is not None and result.outcome is not None and result.outcome.not_sent and state.out_of_time():
+            result.error = not_connected(method.name, state.timeout, result.error)
         if not checked:
             return result.unwrap()
         if result.error is not None:
@@ -500,6 +511,8 @@ class StreamCore:
         self._report(Attempted(error=err, outcome=outcome), delay is not None)
         if delay is not None:
             return delay
+        if outcome.not_sent and self.state.out_of_time():
+            err = not_connected(self.method.name, self.state.timeout, err)
         raise self.final(err) from None
 
     def final(self, err: BaseException) -> BaseException:

@@ -25,6 +25,7 @@ _DEFAULT_GRPC_CODES = frozenset({grpc.StatusCode.UNAVAILABLE})
 # 429 is a rejection (nothing was done), 502/503/504 come from proxies and load balancers.
 _DEFAULT_HTTP_STATUSES = frozenset({429, 502, 503, 504})
 _REJECTION_GRPC_CODES = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED})
+_DEADLINE_SLACK = 0.002  # seconds: less than this left of a deadline counts as none
 
 
 @dataclass(frozen=True)
@@ -172,9 +173,17 @@ class RetryState:
         if outcome.pushback is not None:
             delay = outcome.pushback
         remaining = self.remaining()
+        if reconnecting and remaining is not None:
+            # Keep trying up to the deadline itself: the last attempt gets what is left.
+            return min(delay, remaining) if remaining > _DEADLINE_SLACK else None
         if remaining is not None and delay >= remaining:
             return None
         return delay
+
+    def out_of_time(self) -> bool:
+        """Whether the call's deadline has (all but) passed."""
+        remaining = self.remaining()
+        return remaining is not None and remaining <= _DEADLINE_SLACK
 
 
 class Attempted(Generic[T]):
