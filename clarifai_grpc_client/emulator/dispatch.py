@@ -28,7 +28,7 @@ from .context import HANDLERS, CallContext, HandlerSpec
 from .faults import FaultKind, Faults
 from .ids import new_req_id
 from .statuses import ApiFailure, make_status
-from .storage import Storage
+from .storage import Storage, is_busy
 
 log = logging.getLogger("clarifai_grpc_client.emulator")
 
@@ -133,7 +133,12 @@ class Dispatcher:
                 response.MergeFrom(failure.partial)
             return failure.status(), failure.http_status
         except Exception as exc:  # a bug in the emulator must not crash or hang the call
-            log.exception("emulator handler for %s failed (req_id=%s)", rpc, req_id)
             response.Clear()
+            if is_busy(exc):  # another process holds the database: nothing was done, and a retry may pass
+                log.warning("%s req_id=%s: the database stayed locked for %.1f s", rpc, req_id, self.storage.busy_timeout)
+                return make_status(status_code_pb2.RPC_SERVER_UNAVAILABLE,
+                                   f"{rpc}: the emulator's database stayed locked by another process for "
+                                   f"{self.storage.busy_timeout:g} s; nothing was done, try again"), 503
+            log.exception("emulator handler for %s failed (req_id=%s)", rpc, req_id)
             return make_status(status_code_pb2.INTERNAL_SERVER_ISSUE, f"emulator internal error in {rpc}: {type(exc).__name__}: {exc}"), None
 

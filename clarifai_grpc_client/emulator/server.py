@@ -54,8 +54,9 @@ class Emulator:
 
     def __init__(self, db_path: str | os.PathLike[str] | None = None,
                  keys: Sequence[str] | Mapping[str, str] = ("demo-key",), host: str = "127.0.0.1",
-                 grpc_port: int = 0, http_port: int = 0, faults: Faults | None = None) -> None:
+                 grpc_port: int = 0, http_port: int = 0, faults: Faults | None = None, busy_timeout: float = 30.0) -> None:
         self._keys = KeyRing(keys)
+        self._busy_timeout = busy_timeout  # how long a call waits for a database another process holds locked
         self.host = host
         self.faults = faults if faults is not None else Faults()
         self._db_path = os.fspath(db_path) if db_path is not None else None
@@ -121,7 +122,7 @@ class Emulator:
                 self._temp_dir = tempfile.mkdtemp(prefix="clarifai-emulator-")
             path = self.db_path
             assert path is not None
-            storage = Storage(path)
+            storage = Storage(path, busy_timeout=self._busy_timeout)
             try:
                 ensure_default_apps(storage, self._keys.users)
                 dispatcher = Dispatcher(storage, self._keys, self.faults)

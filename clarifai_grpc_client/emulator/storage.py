@@ -418,12 +418,29 @@ class Tx:
             (kind, scope_prefix, len(scope_prefix) + 1, scope_prefix + "/"))]
 
 
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # primary result codes (the stubs do not declare the constants)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database stayed locked (by another process) past the busy timeout.
+
+    Nothing was done then: a write transaction fails at its start, before any change.
+    """
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class Storage:
     """One SQLite database file; thread-safe; :meth:`close` releases every connection."""
 
-    def __init__(self, path: str, *, pool_size: int = 8) -> None:
+    def __init__(self, path: str, *, pool_size: int = 8, busy_timeout: float = 30.0) -> None:
         self.path = path
         self._pool_size = pool_size
+        self.busy_timeout = busy_timeout  # seconds to wait for another process's lock before giving up
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()
@@ -445,8 +462,8 @@ class Storage:
             self._release(conn)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA busy_timeout = 30000")
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
