@@ -53,6 +53,19 @@ def _fail_next(text: str) -> tuple[str, int, FaultKind]:
     return rpc, n, kind
 
 
+def _cut_stream(text: str) -> tuple[str, int, FaultKind, int]:
+    parts = text.split(":")
+    try:
+        rpc, n = parts[0], int(parts[1])
+        kind = FaultKind(parts[2]) if len(parts) > 2 else FaultKind.UNAVAILABLE
+        times = int(parts[3]) if len(parts) > 3 else 1
+        if not rpc or n < 0 or times < 0 or kind not in (FaultKind.UNAVAILABLE, FaultKind.DROPPED) or len(parts) > 4:
+            raise ValueError(text)
+    except (ValueError, IndexError):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected RPC:N[:unavailable|dropped[:TIMES]]") from None
+    return rpc, n, kind, times
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clarifai-grpc serve", description="Run a local Clarifai V2 emulator (gRPC + HTTP/JSON).")
     p.add_argument("--db", metavar="PATH", help="SQLite file to keep state in (default: a temporary file, deleted at exit)")
@@ -75,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--fault-seed", type=int, default=0, help="seed of the deterministic fault draws")
     f.add_argument("--fail-next", type=_fail_next, action="append", default=[], metavar="RPC[:N[:KIND]]",
                    help="fail the next N calls of RPC ('*' for any) with KIND (default unavailable)")
+    f.add_argument("--cut-stream", type=_cut_stream, action="append", default=[], metavar="RPC:N[:KIND[:TIMES]]",
+                   help="end the next TIMES (default 1) streams of RPC after N messages, with an error (unavailable, "
+                        "the default) or abruptly (dropped)")
+    f.add_argument("--stream-delay", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="pause before each streamed message after the first (a request's chunk_delay param overrides it)")
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return p
 
@@ -85,6 +103,9 @@ def faults_from_args(args: argparse.Namespace) -> Faults:
     faults = Faults(None if args.fault_rpc else rule, per_rpc={r: rule for r in args.fault_rpc}, seed=args.fault_seed)
     for rpc, n, kind in args.fail_next:
         faults.fail_next(rpc, n, kind)
+    for rpc, n, kind, times in args.cut_stream:
+        faults.cut_stream(rpc, n, kind, times)
+    faults.set_stream_delay(args.stream_delay)
     return faults
 
 
