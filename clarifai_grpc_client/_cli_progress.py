@@ -48,14 +48,15 @@ def progress_line(what: str, unit: str, done: int, total: int | None, elapsed: f
 
 
 class _Rate(ProgressColumn):
-    """Items per second (rich's own speed column counts bytes)."""
+    """Items per second (rich's own speed column counts bytes); the average until rich has a recent rate."""
 
     def __init__(self, unit: str) -> None:
         super().__init__()
         self.unit = unit
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
+        elapsed = task.elapsed
+        speed = task.finished_speed or task.speed or (task.completed / elapsed if elapsed else None)
         return Text(f"{speed:,.0f} {self.unit}/s" if speed else f"- {self.unit}/s", style="progress.data.speed")
 
 

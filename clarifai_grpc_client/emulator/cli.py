@@ -16,12 +16,14 @@ import logging
 import os
 import re
 import secrets
+import shlex
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from .auth import DEFAULT_USER_ID
 from .faults import FaultKind, FaultRule, Faults
 from .server import Emulator
 
@@ -127,6 +129,33 @@ def keys_from_args(args: argparse.Namespace, environ: dict[str, str] | None = No
     return keys
 
 
+def export_lines(grpc_target: str, http_base: str, pat: str | None) -> list[str]:
+    """The ``export CLARIFAI_...`` lines that point a client or the command line at this emulator.
+
+    ``pat`` is the shell text of the key (a demo key, or how to read the key file); None when the
+    key was given on the command line and cannot be repeated here.
+    """
+    key = f"export CLARIFAI_PAT={pat}" if pat else "# export CLARIFAI_PAT=<a key given with --key>  (--key-file is safer)"
+    return [
+        f"export CLARIFAI_GRPC_BASE=grpc://{grpc_target}",
+        f"export CLARIFAI_API_BASE={http_base}",
+        key,
+        f"export CLARIFAI_USER_ID={DEFAULT_USER_ID}",
+        "export CLARIFAI_APP_ID=main",
+    ]
+
+
+def _pat_text(args: argparse.Namespace, generated_key: str | None) -> str | None:
+    if generated_key:
+        return shlex.quote(generated_key)
+    if args.key_file:
+        first_key = "'NF && $1 !~ /^#/ {print $1; exit}'"  # as keys_from_args reads the file
+        return f'"$(awk {first_key} {shlex.quote(args.key_file[0])})"'
+    if args.key:
+        return None
+    return '"${CLARIFAI_EMULATOR_KEYS%%[[:space:],]*}"'
+
+
 def serve_main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the emulator until SIGINT/SIGTERM, stop it cleanly; the exit status."""
     parser = build_parser()
@@ -161,6 +190,9 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
         print(f"database: {args.db or 'temporary (deleted at exit)'}", flush=True)
         if generated:
             print(f"demo key (use 'authorization: Key <key>'): {keys[0]}", flush=True)
+        print("to use it from a shell, paste:", flush=True)
+        for line in export_lines(emulator.grpc_target, emulator.http_base, _pat_text(args, keys[0] if generated else None)):
+            print(f"  {line}", flush=True)
         while not done.wait(0.5):
             pass
     finally:

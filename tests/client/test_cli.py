@@ -122,7 +122,7 @@ def test_upload_list_stream_delete(cli: Cli, emu: Emulator, tmp_path: Path) -> N
     up = cli("inputs", "upload", "photos", "urls.txt", "more.jsonl")
     assert up.code == 0, up
     assert up.lines() == ["6 uploaded, 0 already present, 0 failed in 1 requests"]
-    assert "6 inputs done (0 failed)" in up.err and "Traceback" not in up.err
+    assert "uploaded: 6/6 inputs (100%)" in up.err and "Traceback" not in up.err
     stored = stored_inputs(emu)
     assert len(stored) == 6
     assert sorted(i.data.image.base64 for i in stored if i.data.image.base64) == sorted([RED, BLUE])
