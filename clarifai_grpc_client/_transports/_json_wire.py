@@ -28,6 +28,7 @@ from google.protobuf.message import Message
 
 from .. import _json_format
 from .._errors import (
+    InvalidResponse,
     StreamingNotSupported,
     TranscodingError,
     TransportError,
@@ -56,13 +57,26 @@ def failure(message: str, *, method: str, http_status: int, outcome: Outcome,
     return err
 
 
+class _InvalidTransport(TransportError, InvalidResponse):
+    """An InvalidResponse raised by the JSON transport, so that it is also a ``grpc.RpcError``."""
+
+
+def invalid(message: str, *, method: str) -> TransportError:
+    """A reply that no repeat of the call would make readable: typed, and final for the retry decision."""
+    err = _InvalidTransport(message, method=method, http_status=502, grpc_code=grpc.StatusCode.UNKNOWN)
+    err.outcome = Outcome(http_status=502, permanent=True)
+    return err
+
+
 def decode_response(method: str, response_class: type[Message], status: int, content_type: str, body: bytes,
                     pushback: float | None = None) -> Message:
     """The response message from an HTTP answer, or a typed TransportError saying what was wrong."""
     bad_status = status if status >= 400 else 502
     outcome = Outcome(http_status=status if status >= 400 else None, pushback=pushback)
     try:
-        node = json.loads(body)
+        node = _json_format.loads(body)
+    except _json_format.JsonDepthError as exc:  # retrying cannot help: the same reply would come back
+        raise invalid(f"{method}: HTTP {status}: {exc}", method=method) from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         what = "an empty body" if not body.strip() else ("cut-off JSON" if body.lstrip()[:1] in (b"{", b"[") else "non-JSON")
         raise failure(f"{method}: HTTP {status} with {what} ({content_type or 'no content type'}): {excerpt(body)!r}",
