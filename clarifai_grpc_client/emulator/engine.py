@@ -31,9 +31,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf import message_factory
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from ..proto.clarifai.api import service_pb2
@@ -47,10 +48,10 @@ from .storage import Tx
 V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
 API = "clarifai.api."
 
-# Kinds that special handlers write (so reading them is stored state, not a catalogue).
-ALSO_WRITTEN = tuple(API + k for k in (
-    "Input", "Concept", "Annotation", "App", "Workflow", "InputsAddJob", "InputsExtractionJob", "AppDuplication",
-    "ArtifactVersion", "PipelineStepVersion", "ModelVersion", "LogEntry"))
+# Collections that special handlers write (so reading them is stored state, not a catalogue).
+ALSO_WRITTEN = (("app", "inputs"), ("app", "concepts"), ("app", "annotations"), ("user", "apps"), ("app", "workflows"),
+                ("app", "inputs/jobs/add"), ("app", "inputs/jobs/extraction"), ("user", "duplications"),
+                ("app", "artifacts/*/versions"), ("app", "pipeline_steps/*/versions"), ("app", "models/*/versions"))
 
 # The states each long-running kind goes through, first to last (status code names).
 PROGRESSIONS: dict[str, tuple[str, ...]] = {
@@ -119,7 +120,7 @@ def set_path(msg: Message, dotted: str, value: str) -> None:
     setattr(target, last, value)
 
 
-def has_status(desc: Descriptor) -> bool:
+def has_status(desc: Any) -> bool:
     fd = desc.fields_by_name.get("status")
     return fd is not None and fd.message_type is not None and fd.message_type.full_name == "clarifai.api.status.Status"
 
@@ -266,7 +267,7 @@ def _link(msg: Message, ctx: CallContext, place: Place, req: Message, plan: sche
 
 def _nested_children(kind: str, scope: str, segment: str, msg: Message) -> list[tuple[str, str, Message]]:
     """(child kind, child scope, child) for each nested child collection item set on ``msg``."""
-    out = []
+    out: list[tuple[str, str, Message]] = []
     col = next((c for c in CATALOGUE.collections.values() if c.kind == kind and c.shape[-1] == segment), None)
     if col is None:
         return out

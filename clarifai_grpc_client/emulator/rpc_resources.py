@@ -28,6 +28,7 @@ from ..proto.clarifai.api.status import status_code_pb2
 from . import engine, patching
 from .context import CallContext, page_bounds, rpc
 from .engine import API, child_scope, message_class, parent_check
+from .schema import Plan
 from .ids import new_id, timestamp, valid_id
 from .models import BUILTIN_MODELS
 from .rpc_models import stored_models
@@ -54,7 +55,7 @@ def _model_exists(tx: Tx, ctx: CallContext, scope: str, rid: str) -> bool:
     return rid in BUILTIN_MODELS or tx.res_get(MODEL, scope, rid) is not None
 
 
-def _plan(name: str) -> engine.schema.Plan:
+def _plan(name: str) -> Plan:
     return engine.CATALOGUE.plans[name]
 
 
@@ -374,7 +375,7 @@ def put_dataset_version_exports(ctx: CallContext, req: p.PutDatasetVersionExport
             raise ApiFailure(status_code_pb2.CONN_DOES_NOT_EXIST, f"dataset version {req.dataset_version_id!r} of dataset "
                              f"{req.dataset_id!r} does not exist")
         version = p.DatasetVersion.FromString(blob)
-        names = {p.CLARIFAI_DATA_PROTOBUF: "clarifai_data_protobuf", p.CLARIFAI_DATA_JSON: "clarifai_data_json", p.COCO: "coco"}
+        names = {p.DatasetVersionExportFormat.Value(n.upper()): n for n in ("clarifai_data_protobuf", "clarifai_data_json", "coco")}
         for given in req.exports:
             slot_name = names.get(given.format)
             if slot_name is None:
@@ -470,3 +471,50 @@ def list_model_versions(ctx: CallContext, req: p.ListModelVersionsRequest) -> p.
     out = engine.op_list(ctx, _plan("ListModelVersions"), req)
     assert isinstance(out, p.MultiModelVersionResponse)
     return out
+
+
+@rpc("ListModelConcepts")
+def list_model_concepts(ctx: CallContext, req: p.ListModelConceptsRequest) -> p.MultiConceptResponse:
+    """The concepts a built-in or stored model outputs (its output_info), filtered by ``search``."""
+    builtin = BUILTIN_MODELS.get(req.model_id)
+    model = builtin.message() if builtin is not None else None
+    if model is None:
+        with ctx.storage.read() as tx:
+            blob = tx.res_get(MODEL, ctx.app, req.model_id)
+        if blob is None:
+            raise ApiFailure(status_code_pb2.MODEL_DOES_NOT_EXIST, f"model {req.model_id!r} does not exist in app {ctx.app_id!r}")
+        model = p.Model.FromString(blob)
+    concepts = list(model.output_info.data.concepts) or list(model.model_version.output_info.data.concepts)
+    if req.search:
+        concepts = [c for c in concepts if req.search.lower() in (c.id + " " + c.name).lower()]
+    offset, limit = page_bounds(req.page, req.per_page)
+    return p.MultiConceptResponse(concepts=concepts[offset:offset + limit])
+
+
+def _app_inputs(ctx: CallContext, page: int, per_page: int) -> list[p.Input]:
+    offset, limit = page_bounds(page, per_page)
+    with ctx.storage.read() as tx:
+        return tx.list_inputs(ctx.app, offset=offset, limit=limit)
+
+
+@rpc("ListModelInputs")
+def list_model_inputs(ctx: CallContext, req: p.ListModelInputsRequest) -> p.MultiInputResponse:
+    """The app's inputs (what a model of the app would train on), newest first."""
+    if req.model_id not in BUILTIN_MODELS and stored_model_exists(ctx, req.model_id) is False:
+        raise ApiFailure(status_code_pb2.MODEL_DOES_NOT_EXIST, f"model {req.model_id!r} does not exist in app {ctx.app_id!r}")
+    return p.MultiInputResponse(inputs=_app_inputs(ctx, req.page, req.per_page))
+
+
+@rpc("ListNextTaskAssignments")
+def list_next_task_assignments(ctx: CallContext, req: p.ListNextTaskAssignmentsRequest) -> p.MultiInputResponse:
+    """The app's inputs, oldest first, as the next work of the task (at most 10)."""
+    with ctx.storage.read() as tx:
+        if tx.res_get(API + "Task", ctx.app, req.task_id) is None:
+            raise ApiFailure(status_code_pb2.TASK_MISSING, f"task {req.task_id!r} does not exist")
+        inputs = tx.list_inputs(ctx.app, offset=0, limit=-1)
+    return p.MultiInputResponse(inputs=list(reversed(inputs))[:10])
+
+
+def stored_model_exists(ctx: CallContext, model_id: str) -> bool:
+    with ctx.storage.read() as tx:
+        return tx.res_get(MODEL, ctx.app, model_id) is not None

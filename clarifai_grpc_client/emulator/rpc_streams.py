@@ -29,7 +29,7 @@ from .computed import check_enums, check_route_ids
 from .engine import API, CATALOGUE, V2, child_scope, message_class
 from .ids import new_id
 from .rpc_resources import matching_logs
-from .statuses import ApiFailure, make_status
+from .statuses import ApiFailure, make_status, missing_code
 from .streams import STREAM_HANDLERS, StreamContext, stream_rpc
 
 
@@ -106,7 +106,7 @@ def _upload(sctx: StreamContext, requests: Iterator[Any]) -> Iterator[Message]:
             with ctx.storage.write() as tx:
                 parent_kind = CATALOGUE.kind_at("app", (parent,))
                 if parent_kind and not engine.exists(tx, ctx, parent_kind, ctx.app, parent_id):
-                    raise ApiFailure(engine.missing_code(parent_kind), f"{parent} {parent_id!r} does not exist")
+                    raise ApiFailure(missing_code(parent_kind), f"{parent} {parent_id!r} does not exist")
                 version = copy.deepcopy(getattr(cfg, version_field))
                 if not getattr(version, "id"):
                     setattr(version, "id", new_id())

@@ -22,7 +22,7 @@ one); methods without HTTP bindings are classified from their names and messages
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +130,7 @@ def resource_field(msg: descriptor.Descriptor, rpc_name: str) -> _FD | None:
     return max(candidates, key=lambda fd: (_score(fd, rpc_name), -fd.number))
 
 
-def id_path(kind: descriptor.Descriptor) -> str:
+def id_path(kind: Any) -> str:
     """Where a resource keeps its id: ``id``, or ``<field>.id`` of its one message field with an id."""
     if "id" in kind.fields_by_name and kind.fields_by_name["id"].type == _FD.TYPE_STRING:
         return "id"
@@ -211,15 +211,17 @@ def snake(name: str) -> str:
 class Catalogue:
     """Every method's :class:`Plan` for one service, with the collections they share."""
 
-    def __init__(self, service: descriptor.ServiceDescriptor, also_written: Iterable[str] = ()) -> None:
-        """``also_written``: kinds that RPCs classified otherwise (special handlers) write."""
+    def __init__(self, service: descriptor.ServiceDescriptor, also_written: Iterable[tuple[str, str]] = ()) -> None:
+        """``also_written``: collections, as ``(owner, "datasets/*/versions")``, that special handlers write."""
         self.service = service
         self.methods = {m.name: m for m in service.methods}
         self.collections: dict[tuple[str, tuple[str, ...]], Collection] = {}
         self._learn_collections()
         plans = {name: self._plan(m) for name, m in self.methods.items()}
-        written = {p.collection for p in plans.values() if p.operation in ("create", "upsert", "singleton_put")}
-        written |= {c for c in self.collections.values() if c.kind in set(also_written)}
+        written = {p.collection for p in plans.values()
+                   if p.collection is not None and p.operation in ("create", "upsert", "singleton_put")}
+        extra = set(also_written)
+        written |= {c for c in self.collections.values() if (c.owner, c.label) in extra}
         written |= set(self._nested_writes(written))
         self.written = frozenset(written)
         # A collection nothing writes is a catalogue: reading it is a computed answer, not stored state.
@@ -404,9 +406,9 @@ class Catalogue:
                     return make("view", out_kind, col, item_field=route.segments[n][1:-1])
         return None
 
-    def _delete_plan(self, m: descriptor.MethodDescriptor, route: Route, make: Any) -> Plan | None:
+    def _delete_plan(self, m: descriptor.MethodDescriptor, route: Route, make: Callable[..., Plan]) -> Plan | None:
         req, shape = m.input_type, route.shape
-        exact = self.collections.get((route.owner, shape))
+        exact: Collection | None = self.collections.get((route.owner, shape))
         if exact is None and shape:
             # e.g. DELETE .../annotation_tracks with input_id in the body: the collection ending the same way
             # whose parents the request names
@@ -426,10 +428,10 @@ class Catalogue:
                 return Plan(operation="delete", kind=exact.kind, collection=exact, parent_fields=parents, item_field=one,
                             **self._base(m))
         if len(shape) >= 2 and shape[-1] == "*":
-            col = self.collections.get((route.owner, shape[:-1]))
+            above = self.collections.get((route.owner, shape[:-1]))
             var = route.segments[-1][1:-1]
-            if col is not None and var in req.fields_by_name:
-                return make("delete", col.kind, col, item_field=var)
+            if above is not None and var in req.fields_by_name:
+                return make("delete", above.kind, above, item_field=var)
         return None
 
 
