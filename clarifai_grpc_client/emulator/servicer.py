@@ -1,9 +1,10 @@
 """The gRPC face of the emulator: a ``V2Servicer`` whose every method goes through the dispatcher.
 
-Every one of the V2 methods is bound on the instance, implemented or not, so no call ever gets
-the generated stub's bare ``UNIMPLEMENTED``: unimplemented RPCs answer, with an OK transport, a
-response whose status is ``NOT_IMPLEMENTED`` and names the RPC, as the service would. Faults
-that lose the answer (``unavailable``, ``dropped``) abort the call with ``UNAVAILABLE``.
+Every one of the V2 methods is bound on the instance, so no call ever gets the generated stub's
+bare ``UNIMPLEMENTED``: unary methods go through :meth:`.dispatch.Dispatcher.call` (special
+handler, generic engine or computed answer), streaming methods through :mod:`.streams`, where
+streaming handlers register with :func:`.streams.stream_rpc`. Faults that lose the answer
+(``unavailable``, ``dropped``) abort the call with ``UNAVAILABLE``.
 """
 
 from __future__ import annotations
