@@ -24,7 +24,9 @@ in the V2 service descriptor, so a streaming RPC is served as soon as the stubs 
 Registered here: ``GenerateModelOutputs`` (server streaming) and ``StreamModelOutputs``
 (bidirectional: each request gets its own chunks, in order). The ``text-to-text`` stand-in
 (:mod:`.models`) streams one word per message; any other model answers in one message, the
-same as ``PostModelOutputs``.
+same as ``PostModelOutputs``. The first message holds each output's model and input in full;
+later chunks of the same output (same output id) name them only: model id, version id and
+type, input id.
 """
 
 from __future__ import annotations
@@ -298,6 +300,11 @@ def _generate(sctx: StreamContext, ctx: CallContext, req: models_service_pb2.Pos
         outputs = [predict(model, inp, req.model.output_info.output_config, model_msg) for inp in inputs]
         yield models_service_pb2.MultiOutputResponse(outputs=outputs, status=overall_status([o.status for o in outputs]))
         return
+    # The first message carries each output's model and input in full, as PostModelOutputs does;
+    # later ones name them (model id, version, type; input id), so a chunk costs little more than its text.
+    slim_model = core_pb2.Model(id=model_msg.id, app_id=model_msg.app_id, user_id=model_msg.user_id,
+                                model_type_id=model_msg.model_type_id,
+                                model_version=core_pb2.ModelVersion(id=model_msg.model_version.id))
     plans: list[tuple[core_pb2.Output, list[str]]] = []
     for inp in inputs:
         out = core_pb2.Output(id=new_id(), input=inp, model=model_msg)
@@ -314,8 +321,11 @@ def _generate(sctx: StreamContext, ctx: CallContext, req: models_service_pb2.Pos
         outputs = []
         for base, chunks in plans:
             if k < len(chunks):
-                out = core_pb2.Output()
-                out.CopyFrom(base)
+                if k == 0:
+                    out = core_pb2.Output()
+                    out.CopyFrom(base)
+                else:
+                    out = core_pb2.Output(id=base.id, model=slim_model, input=core_pb2.Input(id=base.input.id))
                 out.created_at.CopyFrom(timestamp())
                 out.status.CopyFrom(make_status(status_code_pb2.SUCCESS))
                 out.data.text.raw = chunks[k]

@@ -30,6 +30,9 @@ def test_every_chunk_has_a_status_the_stream_s_req_id_and_its_input(streams: Str
     assert {o.input.id for m in res.messages for o in m.outputs} == {"in-1"}
     assert len({o.id for m in res.messages for o in m.outputs}) == 1  # one output, streamed in parts
     assert {o.model.id for m in res.messages for o in m.outputs} == {"text-generation"}
+    first, *later = [m.outputs[0] for m in res.messages]
+    assert first.input.data.text.raw == "a b c" and first.model.name  # in full, as PostModelOutputs answers
+    assert all(o.input.data.text.raw == "" and o.model.model_version.id == first.model.model_version.id for o in later)
 
 
 def test_several_inputs_stream_side_by_side(streams: StreamApi) -> None:
