@@ -94,3 +94,69 @@ def test_published_stub_code_runs_against_the_emulator(emu: Emulator, transport:
             model_id="text-keywords", inputs=[Input(data=Data(text=Text(raw="coffee and bread")))]))
     assert got["predict"] == [[c.id, round(c.value, 5)] for c in ours.outputs[0].data.concepts]
     assert got["predict"], "the keyword model found the food topic"
+
+
+FAMILIES_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
+    from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
+    from clarifai_grpc.grpc.api.status import status_code_pb2
+
+    transport, grpc_target, http_base, key, prefix = sys.argv[1:6]
+    host, port = grpc_target.rsplit(":", 1)
+    writer = service_pb2_grpc.V2Stub(ClarifaiChannel.get_insecure_grpc_channel(base=host, port=int(port)))
+    stub = writer if transport == "grpc" else service_pb2_grpc.V2Stub(ClarifaiChannel.get_json_channel(base_url=http_base))
+    md = (("authorization", "Key " + key),)
+    app = resources_pb2.UserAppIDSet(user_id="me", app_id="main")
+    user = resources_pb2.UserAppIDSet(user_id="me")
+    name = lambda r: status_code_pb2.StatusCode.Name(r.status.code)
+    out = {}
+    r = writer.PostDatasets(service_pb2.PostDatasetsRequest(user_app_id=app, datasets=[
+        resources_pb2.Dataset(id=prefix + "-ds", description="from the published client")]), metadata=md)
+    out["datasets"] = name(r)
+    r = writer.PostDatasetVersions(service_pb2.PostDatasetVersionsRequest(
+        user_app_id=app, dataset_id=prefix + "-ds", dataset_versions=[resources_pb2.DatasetVersion(id="v1")]), metadata=md)
+    out["version"] = name(r)
+    r = writer.PostComputeClusters(service_pb2.PostComputeClustersRequest(user_app_id=user, compute_clusters=[
+        resources_pb2.ComputeCluster(id=prefix + "-cc", description="local")]), metadata=md)
+    out["cluster"] = name(r)
+    r = writer.PostNodepools(service_pb2.PostNodepoolsRequest(user_app_id=user, compute_cluster_id=prefix + "-cc",
+        nodepools=[resources_pb2.Nodepool(id="np", min_instances=1)]), metadata=md)
+    out["nodepool"] = name(r)
+    r = writer.PostSecrets(service_pb2.PostSecretsRequest(user_app_id=user, secrets=[
+        resources_pb2.Secret(id=prefix + "-secret", value="s3cr3t")]), metadata=md)
+    out["secret"] = name(r)
+    r = stub.GetDataset(service_pb2.GetDatasetRequest(user_app_id=app, dataset_id=prefix + "-ds"), metadata=md)
+    out["got"] = [name(r), r.dataset.description]
+    r = stub.ListDatasetVersions(service_pb2.ListDatasetVersionsRequest(user_app_id=app, dataset_id=prefix + "-ds"), metadata=md)
+    out["versions"] = [v.id for v in r.dataset_versions]
+    r = stub.GetNodepool(service_pb2.GetNodepoolRequest(user_app_id=user, compute_cluster_id=prefix + "-cc",
+        nodepool_id="np"), metadata=md)
+    out["pool"] = [name(r), r.nodepool.min_instances]
+    r = stub.GetComputeCluster(service_pb2.GetComputeClusterRequest(user_app_id=user, compute_cluster_id="nope"), metadata=md)
+    out["missing_cluster"] = name(r)
+    r = stub.ListSecrets(service_pb2.ListSecretsRequest(user_app_id=user), metadata=md)
+    out["secrets"] = sorted(s.id for s in r.secrets)
+    r = stub.GetDatasetVersion(service_pb2.GetDatasetVersionRequest(user_app_id=app, dataset_id=prefix + "-ds",
+        dataset_version_id="v1"), metadata=md)
+    out["version_state"] = name(r.dataset_version)
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.mark.parametrize("transport", ["grpc", "json"])
+def test_published_client_drives_the_new_families(emu: Emulator, transport: str) -> None:
+    """Datasets and their versions, compute clusters and nodepools, secrets: written and read by the published package."""
+    result = subprocess.run([sys.executable, "-c", FAMILIES_SCRIPT, transport, emu.grpc_target, emu.http_base, KEY, f"fam-{transport}"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = json.loads(result.stdout)
+    assert [got[k] for k in ("datasets", "version", "cluster", "nodepool", "secret")] == ["SUCCESS"] * 5
+    assert got["got"] == ["SUCCESS", "from the published client"]
+    assert got["versions"] == ["v1"]
+    assert got["pool"] == ["SUCCESS", 1]
+    assert got["missing_cluster"] == "COMPUTE_CLUSTER_DOES_NOT_EXIST"
+    assert got["secrets"] == [f"fam-{transport}-secret"]
+    assert got["version_state"] == "DATASET_VERSION_READY"  # listed once (in progress), then read: ready
