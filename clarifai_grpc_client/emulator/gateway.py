@@ -29,9 +29,10 @@ Streaming RPCs (see :mod:`.streams`) answer in grpc-gateway's convention: HTTP 2
 ``{"result": {...}}``; a stream ended by a fault writes a last ``{"error": {"code": 14,
 "message": "...", "details": []}}`` (gRPC code, as grpc-gateway does) and ends the body
 cleanly, unless the fault is ``dropped``, which closes the connection before the chunked body
-is terminated. A stream refused before its first message (fault, bad key, unknown model)
-carries the HTTP status of that refusal and the same body format: one ``{"error": ...}`` or
-one ``{"result": {"status": ...}}`` object. A bidirectional RPC with an HTTP binding reads its
+is terminated. A stream refused before its first message carries the HTTP status of that
+refusal: refused by the stream (fault, bad key, unknown model), in the same body format, one
+``{"error": ...}`` or one ``{"result": {"status": ...}}`` object; refused by the gateway (no
+route, a body that does not decode), the usual ``{"status": ...}`` body. A bidirectional RPC with an HTTP binding reads its
 requests as a sequence of JSON objects (whitespace or newlines between them) from the body.
 When the client closes the connection mid-stream, the stream is cancelled at once (a watcher
 notices the closed socket even while the stream pauses between messages).
