@@ -32,8 +32,9 @@ cleanly, unless the fault is ``dropped``, which closes the connection before the
 is terminated. A stream refused before its first message carries the HTTP status of that
 refusal: refused by the stream (fault, bad key, unknown model), in the same body format, one
 ``{"error": ...}`` or one ``{"result": {"status": ...}}`` object; refused by the gateway (no
-route, a body that does not decode), the usual ``{"status": ...}`` body. A bidirectional RPC with an HTTP binding reads its
-requests as a sequence of JSON objects (whitespace or newlines between them) from the body.
+route, a body that does not decode), the usual ``{"status": ...}`` body. A bidirectional RPC
+with an HTTP binding reads its requests from the body as a sequence of JSON objects
+(whitespace or newlines between them).
 When the client closes the connection mid-stream, the stream is cancelled at once (a watcher
 notices the closed socket even while the stream pauses between messages).
 
