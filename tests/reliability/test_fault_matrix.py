@@ -32,7 +32,8 @@ IMPATIENT = RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.02, 
 
 
 def client_for(emu: EmulatorProcess, transport: str, retry: RetryPolicy, timeout: float = 30.0) -> Client:
-    return Client(transport, emu.base(transport), pat=KEY, app_id=APP_ID, environ={}, retry=retry, timeout=timeout)
+    return Client(transport, emu.base(transport), pat=KEY, app_id=APP_ID, environ={}, retry=retry,  # type: ignore[arg-type]
+                  timeout=timeout)
 
 
 def texts(n: int) -> list[str]:
@@ -73,7 +74,8 @@ def test_kill_mid_upload_then_rerun(emulator: EmulatorProcess, transport: str, c
 
     if use_async:
         async def run() -> UploadReport:
-            async with AsyncClient(transport, emulator.base(transport), pat=KEY, app_id=APP_ID, environ={}, retry=retry,
+            async with AsyncClient(transport, emulator.base(transport), pat=KEY, app_id=APP_ID,  # type: ignore[arg-type]
+                                   environ={}, retry=retry,
                                    timeout=timeout) as client:
                 return await client.upload_inputs(items, max_inputs=50, concurrency=4, progress=progress)
 
