@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 import threading
 import weakref
@@ -131,6 +132,11 @@ class _Settings:
                     "stream_unary": t.client_stream}[shape]
             found = self._exchanges[key] = (m, make(m))
         return found
+
+    def _outage_call(self) -> Any:
+        """``call`` for helpers that wait out outages themselves (within their own time budget):
+        the retry policy without its wait for a connection."""
+        return functools.partial(getattr(self, "call"), retry=self.config.retry.replace(wait_for_connection=False))
 
     def _rpc(self, name: str) -> str:
         if name not in RPC_NAMES:
@@ -411,7 +417,7 @@ class Client(_Settings, SyncV2Methods):
     def stream_inputs(self, *, per_page: int = 1000, cursor: str = "", order_by_id: bool = False, descending: bool = False,
                       user_app_id: UserAppIDSet | None = None, outage_timeout: float = 300.0) -> InputStream:
         """Every input of the app exactly once, resumable from ``cursor`` (see :class:`InputStream`)."""
-        return InputStream(self.call, per_page=per_page, cursor=cursor, order_by_id=order_by_id, descending=descending,
+        return InputStream(self._outage_call(), per_page=per_page, cursor=cursor, order_by_id=order_by_id, descending=descending,
                            user_app_id=user_app_id, outage_timeout=outage_timeout)
 
     def upload_inputs(self, items: Iterable[Item], *, concurrency: int = 4, max_inputs: int = 128,
@@ -572,7 +578,7 @@ class AsyncClient(_Settings, AsyncV2Methods):
 
     def stream_inputs(self, *, per_page: int = 1000, cursor: str = "", order_by_id: bool = False, descending: bool = False,
                       user_app_id: UserAppIDSet | None = None, outage_timeout: float = 300.0) -> AsyncInputStream:
-        return AsyncInputStream(self.call, per_page=per_page, cursor=cursor, order_by_id=order_by_id,
+        return AsyncInputStream(self._outage_call(), per_page=per_page, cursor=cursor, order_by_id=order_by_id,
                                 descending=descending, user_app_id=user_app_id, outage_timeout=outage_timeout)
 
     async def upload_inputs(self, items: Iterable[Item], *, concurrency: int = 4, max_inputs: int = 128,
