@@ -10,7 +10,7 @@ import sys as _sys
 
 from ._quiet_grpc import quiet_for_command_line as _quiet_for_command_line
 
-_quiet_for_command_line(_sys.argv, _os.environ)  # before anything imports grpc
+_quiet_for_command_line(_sys.argv, _os.environ, getattr(_sys, "orig_argv", ()))  # before anything imports grpc
 
 from ._calls import Method, Routing
 from ._client import AsyncClient, Client, open_async_channel, open_channel

@@ -16,15 +16,16 @@ from collections.abc import MutableMapping, Sequence
 COMMAND = "clarifai-grpc"
 
 
-def is_command_line(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` (``sys.argv``) runs the ``clarifai-grpc`` console script."""
-    if not argv or not argv[0]:
-        return False
-    name = os.path.basename(argv[0])
-    return name in (COMMAND, f"{COMMAND}.exe", f"{COMMAND}-script.py")
+def is_command_line(argv: Sequence[str], orig_argv: Sequence[str] = ()) -> bool:
+    """Whether ``argv`` (``sys.argv``) runs the ``clarifai-grpc`` console script, or ``orig_argv``
+    (``sys.orig_argv``) runs ``python -m clarifai_grpc_client.cli``."""
+    if argv and argv[0] and os.path.basename(argv[0]) in (COMMAND, f"{COMMAND}.exe", f"{COMMAND}-script.py"):
+        return True
+    args = list(orig_argv)
+    return any(a == "-m" and b == "clarifai_grpc_client.cli" for a, b in zip(args, args[1:]))
 
 
-def quiet_for_command_line(argv: Sequence[str], environ: MutableMapping[str, str]) -> None:
+def quiet_for_command_line(argv: Sequence[str], environ: MutableMapping[str, str], orig_argv: Sequence[str] = ()) -> None:
     """Default ``GRPC_VERBOSITY`` to ERROR (INFO with ``--verbose``) for the command line."""
-    if is_command_line(argv):
-        environ.setdefault("GRPC_VERBOSITY", "INFO" if "--verbose" in argv[1:] else "ERROR")
+    if is_command_line(argv, orig_argv):
+        environ.setdefault("GRPC_VERBOSITY", "INFO" if "--verbose" in [*argv[1:], *orig_argv] else "ERROR")

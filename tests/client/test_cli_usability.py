@@ -196,11 +196,12 @@ def test_messages_name_flags_not_keyword_arguments() -> None:
     assert "None" not in timeout.stderr
 
 
-@pytest.mark.parametrize("verbose", [False, True])
-def test_tls_at_a_plaintext_server_gives_a_hint_and_no_core_log(emu: Emulator, verbose: bool) -> None:
+@pytest.mark.parametrize(("verbose", "script"), [(False, True), (True, True), (False, False)],
+                         ids=["script", "script-verbose", "python-m"])
+def test_tls_at_a_plaintext_server_gives_a_hint_and_no_core_log(emu: Emulator, verbose: bool, script: bool) -> None:
     flags = ["--verbose"] if verbose else []
     proc = run("inputs", "list", "--base", emu.grpc_target, "--timeout", "3", *flags,
-               env=_env(CLARIFAI_PAT=KEY, CLARIFAI_APP_ID="main"), script=True)
+               env=_env(CLARIFAI_PAT=KEY, CLARIFAI_APP_ID="main"), script=script)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert f"hint: {emu.grpc_target} did not answer in TLS" in proc.stderr
     assert f"use --base grpc://{emu.grpc_target}" in proc.stderr
