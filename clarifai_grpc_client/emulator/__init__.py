@@ -40,7 +40,7 @@ Where it differs from the service:
 - Search takes one search per request, evaluated in memory; filter-only hits score 1; similarity
   is cosine (clamped at 0) over the stand-in embedding; no geo filters, no saved searches;
   ``per_page`` defaults to 20.
-- Models: built-in stand-ins (:mod:`.models`), reachable from every app and from
+- Models: built-in stand-ins (:mod:`.models`, :mod:`.standins`), reachable from every app and from
   ``clarifai/main``; models created with PostModels are stored with their versions, and
   "training" a version moves it through its states one per read (see ``COVERAGE.md``). Workflow ``node_inputs``
   order the nodes and propagate failures, but every node reads the original input.
