@@ -307,6 +307,13 @@ def op_create(ctx: CallContext, plan: schema.Plan, req: Message, *, replace: boo
     if repeated:
         raise ApiFailure(duplicate_code(kind), f"{short(kind)} ids repeated in the request: {', '.join(repeated)}; nothing was created")
     with ctx.storage.write() as tx:
+        if idp == "input.id" and place.owner == "app":  # a dataset input names a stored input: take it whole
+            stored = tx.get_inputs(ctx.app, ids)
+            unknown = sorted(set(ids) - set(stored))
+            if unknown:
+                raise ApiFailure(status_code_pb2.INPUT_DOES_NOT_EXIST, f"inputs do not exist: {', '.join(unknown)}; nothing was added")
+            for item in items:
+                getattr(item, "input").CopyFrom(stored[get_path(item, idp)])
         taken = sorted(tx.res_existing(kind, place.scope, ids))
         if taken and not replace:
             raise ApiFailure(duplicate_code(kind), f"{short(kind)}s already exist: {', '.join(taken)}; nothing was created")
