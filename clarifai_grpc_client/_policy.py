@@ -27,6 +27,7 @@ Streams (server streaming and bidirectional):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -246,9 +247,10 @@ class Policy:
         source = RequestSource(method, requests)
 
         def send(_: Any, **kw: Any) -> Any:
-            if not source.can_replay():
-                raise source.error or _not_replayable(method, source)
-            return exchange(source.iterator(), **kw)
+            try:
+                return exchange(source.iterator(), **kw)
+            except grpc.RpcError as err:
+                raise _settle(source, err) from None
 
         return self.unary(send, _AnyRequest(method), None, timeout, metadata, retry, checked, kwargs)
 
@@ -260,9 +262,10 @@ class Policy:
         source = RequestSource(method, requests)
 
         async def send(_: Any, **kw: Any) -> Any:
-            if not source.can_replay():
-                raise source.error or _not_replayable(method, source)
-            return await exchange(source.aiterator(), **kw)
+            try:
+                return await exchange(source.aiterator(), **kw)
+            except grpc.RpcError as err:
+                raise _settle(source, err) from None
 
         return await self.aunary(send, _AnyRequest(method), None, timeout, metadata, retry, checked, kwargs)
 
@@ -305,8 +308,7 @@ class Policy:
               idle_timeout: float | None) -> StreamCore:
         deadline = self.deadline(timeout, self.stream_timeout)
         idle = self.idle_timeout if idle_timeout is None else check_timeout(idle_timeout, "idle_timeout")
-        idempotent = is_idempotent(method.name, request) if request is not None else True
-        state = self._state(method, request, deadline, retry or self.retry, idempotent=idempotent)
+        state = self._state(method, request, deadline, retry or self.retry)
         return StreamCore(self, method, state, self.metadata(metadata), idle, checked, source)
 
     # --- observation ------------------------------------------------------------------
@@ -361,6 +363,16 @@ class _AnyRequest(Method[Any, Any]):
 
     def check(self, request: object) -> None:
         return None
+
+
+def _settle(source: RequestSource, err: grpc.RpcError) -> BaseException:
+    """The error of a failed client-streaming attempt: the caller's own error if its iterator
+    failed, else ``err``, marked final when its requests cannot be sent again."""
+    if source.error is not None:
+        return source.error
+    if not source.can_replay():
+        err.outcome = dataclasses.replace(outcome_of(err), permanent=True)  # type: ignore[attr-defined]
+    return err
 
 
 def _not_replayable(method: Method[Any, Any], source: RequestSource) -> ClarifaiError:
