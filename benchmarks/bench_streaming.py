@@ -12,7 +12,7 @@ of the prompt, no pause between messages), in interleaved rounds so that drift h
 
 Reported per side: time to first message (median over rounds), wall time per message after
 the first, and client CPU per message (``time.process_time``, all the client's threads), with
-the ratios ours/raw.
+the ratios ours/raw. The two sides alternate which goes first in each round.
 """
 
 from __future__ import annotations
@@ -75,6 +75,11 @@ async def ameasure(iterate: Callable[[], Any]) -> Sample:
     return first - start, (last - first) / max(1, n - 1), cpu / max(1, n), n
 
 
+def order(i: int) -> tuple[str, str]:
+    """Which side goes first in round ``i``: alternating, so neither always follows the other."""
+    return ("raw", "ours") if i % 2 == 0 else ("ours", "raw")
+
+
 def report(title: str, samples: dict[str, list[Sample]]) -> None:
     med = {k: [statistics.median(s[i] for s in v) for i in range(3)] for k, v in samples.items()}
     raw, ours = med["raw"], med["ours"]
@@ -96,9 +101,9 @@ def grpc_sync(target: str, req: PostModelOutputsRequest, rounds: int) -> None:
         for make in sides.values():
             measure(make)
         samples: dict[str, list[Sample]] = {"raw": [], "ours": []}
-        for _ in range(rounds):
-            for side, make in sides.items():
-                samples[side].append(measure(make))
+        for i in range(rounds):
+            for side in order(i):
+                samples[side].append(measure(sides[side]))
     channel.close()
     report("gRPC sync, GenerateModelOutputs", samples)
 
@@ -111,9 +116,9 @@ async def grpc_aio(target: str, req: PostModelOutputsRequest, rounds: int) -> No
         for make in sides.values():
             await ameasure(make)
         samples: dict[str, list[Sample]] = {"raw": [], "ours": []}
-        for _ in range(rounds):
-            for side, make in sides.items():
-                samples[side].append(await ameasure(make))
+        for i in range(rounds):
+            for side in order(i):
+                samples[side].append(await ameasure(sides[side]))
     await channel.close()
     report("gRPC asyncio, GenerateModelOutputs", samples)
 
@@ -131,9 +136,9 @@ def json_sync(base: str, req: PostModelOutputsRequest, rounds: int) -> None:
         for make in sides.values():
             measure(make)
         samples: dict[str, list[Sample]] = {"raw": [], "ours": []}
-        for _ in range(rounds):
-            for side, make in sides.items():
-                samples[side].append(measure(make))
+        for i in range(rounds):
+            for side in order(i):
+                samples[side].append(measure(sides[side]))
     report("HTTP/JSON sync, GenerateModelOutputs (raw: httpx lines only)", samples)
 
 
@@ -153,9 +158,9 @@ async def json_async(base: str, req: PostModelOutputsRequest, rounds: int) -> No
         for make in sides.values():
             await ameasure(make)
         samples: dict[str, list[Sample]] = {"raw": [], "ours": []}
-        for _ in range(rounds):
-            for side, make in sides.items():
-                samples[side].append(await ameasure(make))
+        for i in range(rounds):
+            for side in order(i):
+                samples[side].append(await ameasure(sides[side]))
     report("HTTP/JSON asyncio, GenerateModelOutputs (raw: httpx lines only)", samples)
 
 

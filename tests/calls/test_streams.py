@@ -272,3 +272,15 @@ def test_streams_are_not_retried_without_retries(emu: Emulator, transport: str) 
         with pytest.raises(ServiceUnavailable) as info:
             list(client.GenerateModelOutputs(generate()))
     assert not isinstance(info.value, StreamInterrupted)  # nothing was delivered
+
+
+def test_observers_see_each_stream_attempt(emu: Emulator, transport: str) -> None:
+    from clarifai_grpc_client import CallEvent
+
+    events: list[CallEvent] = []
+    emu.faults.fail_next(GEN, 1)
+    with make_client(emu, transport, observers=[events.append]) as client:
+        assert texts(client.GenerateModelOutputs(generate())) == CHUNKS
+    got = [(e.method, e.attempt, e.will_retry, e.grpc_code) for e in events]
+    assert got == [(GEN, 1, True, "UNAVAILABLE"), (GEN, 2, False, "OK")]
+    assert events[-1].status_code == "SUCCESS"
