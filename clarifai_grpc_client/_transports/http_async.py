@@ -50,10 +50,11 @@ class AsyncHttpStream:
         deadline = None if timeout is None else time.monotonic() + timeout
         prepared = Prepared(name, rule_of(method), request, metadata, transport.limit)
         where = f"{prepared.verb} {prepared.path}"
-        first, _ = read_timeout(self._idle, deadline, name)
+        read_timeout(self._idle, deadline, name)  # refuses a deadline already passed
         http = transport.http
+        left = None if deadline is None else deadline - time.monotonic()
         req = http.build_request(prepared.verb, prepared.url, content=prepared.body, headers=prepared.headers,
-                                 timeout=httpx.Timeout(first if deadline is None else deadline - time.monotonic()))
+                                 timeout=httpx.Timeout(self._idle if left is None else left))
         try:
             resp = await http.send(req, stream=True)
         except httpx.TransportError as exc:

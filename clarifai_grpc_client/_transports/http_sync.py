@@ -23,7 +23,6 @@ from ._json_wire import (
     answer,
     connection_failure,
     cut_stream,
-    decode_response,
     failure,
     no_json_form,
     rule_of,
@@ -89,10 +88,11 @@ class HttpStream:
         deadline = None if timeout is None else time.monotonic() + timeout
         prepared = Prepared(name, rule_of(method), request, metadata, transport.limit)
         where = f"{prepared.verb} {prepared.path}"
-        first, _ = read_timeout(self._idle, deadline, name)
+        read_timeout(self._idle, deadline, name)  # refuses a deadline already passed
         http = transport.http
+        left = None if deadline is None else deadline - time.monotonic()
         req = http.build_request(prepared.verb, prepared.url, content=prepared.body, headers=prepared.headers,
-                                 timeout=httpx.Timeout(first if deadline is None else deadline - time.monotonic()))
+                                 timeout=httpx.Timeout(self._idle if left is None else left))
         try:
             resp = http.send(req, stream=True)
         except httpx.TransportError as exc:
@@ -176,5 +176,3 @@ class HttpTransport:
     def client_stream(self, method: Method[Any, Any]) -> UnaryExchange:
         raise no_json_form(method)
 
-
-__all__ = ["CompletedCall", "HttpStream", "HttpTransport", "decode_response", "read_timeout"]
