@@ -39,7 +39,6 @@ from clarifai_grpc_client import cli
 from clarifai_grpc_client.demo import png
 from clarifai_grpc_client.emulator import Emulator
 from clarifai_grpc_client.emulator import cli as emulator_cli
-from clarifai_grpc_client.emulator.auth import DEFAULT_USER_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "protos/README.md", "benchmarks/README.md")
@@ -124,16 +123,14 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def _env(emu: Emulator) -> dict[str, str]:
+    """This environment less any CLARIFAI_* setting, plus exactly the exports ``clarifai-grpc serve`` prints."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GRPC_"))}
-    env.update(
-        CLARIFAI_GRPC_BASE=f"grpc://{emu.grpc_target}",
-        CLARIFAI_API_BASE=emu.http_base,
-        CLARIFAI_PAT=KEY,
-        CLARIFAI_USER_ID=DEFAULT_USER_ID,
-        CLARIFAI_APP_ID="main",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        PYTHONPATH=str(ROOT),
-    )
+    for line in emulator_cli.export_lines(emu.grpc_target, emu.http_base, KEY):
+        name, value = line.removeprefix("export ").split("=", 1)
+        env[name] = value
+    assert sorted(k for k in env if k.startswith("CLARIFAI_")) == [
+        "CLARIFAI_API_BASE", "CLARIFAI_APP_ID", "CLARIFAI_GRPC_BASE", "CLARIFAI_PAT", "CLARIFAI_USER_ID"]
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=str(ROOT))
     return env
 
 
