@@ -85,7 +85,9 @@ class Progress:
             columns += [_Rate(self.unit), TimeElapsedColumn()]
             if self.total is not None:
                 columns += [TextColumn("left"), TimeRemainingColumn()]
-            self._bar = _RichProgress(*columns, console=Console(file=self.stream), transient=False)
+            # stdout stays untouched: it carries the command's data (JSON lines, reports)
+            self._bar = _RichProgress(*columns, console=Console(file=self.stream), transient=False,
+                                      redirect_stdout=False, redirect_stderr=False)
             self._bar.start()
             self._task = self._bar.add_task(self.what, total=self.total)
         return self
