@@ -23,7 +23,7 @@ import pytest
 
 from clarifai_grpc_client import Client, Unauthenticated, _json_format
 from clarifai_grpc_client.demo import png
-from clarifai_grpc_client.emulator import Emulator
+from clarifai_grpc_client.emulator import Emulator, FaultKind
 from clarifai_grpc_client.proto import Data, Input, ListInputsRequest, PostModelOutputsRequest, Text
 
 from .conftest import KEY, make_client, seed, stored_ids, stored_inputs, text_inputs
@@ -225,6 +225,18 @@ def test_exit_code_3_when_some_uploads_fail(cli: Cli, emu: Emulator, tmp_path: P
     assert run.lines()[0] == "0 uploaded, 0 already present, 1 failed in 1 requests"
     assert run.lines()[1].startswith("failed bad id: INPUT_INVALID_ARGUMENT: ")
     assert stored_ids(emu) == []
+
+
+def test_exit_code_3_when_uploads_are_unconfirmed(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "two.jsonl").write_text("".join(json.dumps({"id": f"u{i}", "data": {"text": {"raw": "x"}}}) + "\n"
+                                                for i in range(2)))
+    emu.faults.fail_next("PostInputs", 1, FaultKind.DROPPED)  # stored, reply lost: the retry meets its own ids
+    emu.faults.fail_next("ListInputs", 100, FaultKind.UNAVAILABLE)  # and they cannot be looked up
+    run = cli("inputs", "upload", "--quiet", "two.jsonl", "--timeout", "3")
+    assert run.code == 3, run
+    assert run.lines()[0] == "0 uploaded, 0 already present, 0 failed, 2 unconfirmed in 1 requests"
+    assert sorted(line.split(":")[0] for line in run.lines()[1:]) == ["unconfirmed u0", "unconfirmed u1"]
+    assert sorted(stored_ids(emu)) == ["u0", "u1"]  # stored indeed: the report did not call them failed
 
 
 # --- reruns ------------------------------------------------------------------------------------
