@@ -15,6 +15,7 @@ The rule, per RPC name:
 from __future__ import annotations
 
 from google.protobuf.message import Message
+from ._protobuf_compat import is_repeated
 
 _READ_PREFIXES = ("Get", "List", "Stream", "My")
 _SETTING_PREFIXES = ("Patch", "Put", "Delete", "Cancel")
@@ -30,7 +31,7 @@ def rpc_name(method: str) -> str:
 def created_items(request: Message) -> list[Message] | None:
     """The repeated message field holding the resources a ``Post*`` request creates, if any."""
     for fd in request.DESCRIPTOR.fields:
-        if fd.is_repeated and fd.message_type is not None and "id" in fd.message_type.fields_by_name:
+        if is_repeated(fd) and fd.message_type is not None and "id" in fd.message_type.fields_by_name:
             if not fd.message_type.GetOptions().map_entry:
                 return list(getattr(request, fd.name))
     return None

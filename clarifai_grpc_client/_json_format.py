@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 
+from . import _pool
+from ._protobuf_compat import is_repeated
 from .proto.clarifai.api.utils import extensions_pb2
 
 M = TypeVar("M", bound=Message)
@@ -58,7 +60,7 @@ class _Info:
 def _own(desc: descriptor.Descriptor) -> _Info:
     info = _Info()
     for fd in desc.fields:
-        opts = fd.GetOptions()
+        opts = _pool.options(fd)
         if opts.HasExtension(extensions_pb2.cl_default_float):
             info.defaults.append((fd, opts.Extensions[extensions_pb2.cl_default_float]))
         elif opts.HasExtension(extensions_pb2.cl_show_if_empty) and opts.Extensions[extensions_pb2.cl_show_if_empty]:
@@ -100,13 +102,13 @@ def _children(fd: descriptor.FieldDescriptor, value: Any, node: Any) -> list[tup
         if vfd.type != _MESSAGE or not isinstance(node, dict):
             return []
         return [(value[k], node[str(k)]) for k in value if str(k) in node]
-    if fd.is_repeated:
+    if is_repeated(fd):
         return list(zip(value, node)) if isinstance(node, list) else []
     return [(value, node)] if isinstance(node, dict) else []
 
 
 def _zero(fd: descriptor.FieldDescriptor, msg: Message, integer_enums: bool) -> Any:
-    if fd.is_repeated:
+    if is_repeated(fd):
         return {} if fd.type == _MESSAGE and message_type(fd).GetOptions().map_entry else []
     if fd.type == _MESSAGE:
         return {}
@@ -127,7 +129,7 @@ def _decorate(msg: Message, node: dict[str, Any], infos: dict[str, _Info], show_
     if info is None:
         return
     for fd, _default in info.defaults:
-        if fd.name not in node and not fd.is_repeated:
+        if fd.name not in node and not is_repeated(fd):
             node[fd.name] = getattr(msg, fd.name)
     if show_if_empty:
         for fd in info.show:
@@ -316,9 +318,9 @@ def _setter(fd: descriptor.FieldDescriptor, fill: Fill, strict: bool) -> Setter:
     if fd.type == _MESSAGE:
         if message_type(fd).GetOptions().map_entry:
             return _map_setter(fd, fill, strict)
-        return _message_setter(name, message_type(fd), fd.is_repeated, fill, strict)
+        return _message_setter(name, message_type(fd), is_repeated(fd), fill, strict)
     conv = _scalar(fd, strict)
-    if fd.is_repeated:
+    if is_repeated(fd):
         def set_repeated(msg: Message, v: Any) -> None:
             if v is None:
                 return
@@ -351,8 +353,8 @@ class _Reader:
             setter = _setter(fd, fill, strict)
             self.setters[fd.name] = setter
             self.setters[fd.json_name] = setter
-            opts = fd.GetOptions()
-            if not fd.is_repeated and opts.HasExtension(extensions_pb2.cl_default_float):
+            opts = _pool.options(fd)
+            if not is_repeated(fd) and opts.HasExtension(extensions_pb2.cl_default_float):
                 self.defaults.append((fd.name, fd.json_name, opts.Extensions[extensions_pb2.cl_default_float]))
 
 
@@ -390,7 +392,7 @@ def _fill_defaults(msg: Message, node: Any, infos: dict[str, _Info]) -> None:
     if info is None or not isinstance(node, dict):
         return
     for fd, default in info.defaults:
-        if fd.name not in node and fd.json_name not in node and not fd.is_repeated:
+        if fd.name not in node and fd.json_name not in node and not is_repeated(fd):
             setattr(msg, fd.name, default)
     for fd in info.children:
         sub_node = node.get(fd.name, node.get(fd.json_name))

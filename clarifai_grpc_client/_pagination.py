@@ -12,6 +12,7 @@ from typing import Any
 from google.protobuf.message import Message
 
 from ._errors import ConfigurationError
+from ._protobuf_compat import is_repeated
 
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 128
@@ -23,7 +24,7 @@ AsyncCall = Callable[[str, Message], Awaitable[Any]]
 def items_field(response: Message) -> str:
     """The name of the response's repeated message field that holds the page's items."""
     for fd in response.DESCRIPTOR.fields:
-        if fd.is_repeated and fd.message_type is not None and not fd.message_type.GetOptions().map_entry:
+        if is_repeated(fd) and fd.message_type is not None and not fd.message_type.GetOptions().map_entry:
             return fd.name
     raise ConfigurationError(f"{response.DESCRIPTOR.full_name} has no repeated items to page through")
 

@@ -31,6 +31,7 @@ from google.protobuf.message import Message
 from . import _json_format
 from ._json_format import enum_type, message_type
 from ._errors import TranscodingError
+from ._protobuf_compat import is_repeated
 
 _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 _FD = descriptor.FieldDescriptor
@@ -239,7 +240,7 @@ def query_params(msg: Message, exclude: Iterable[str] = (), prefix: str = "") ->
         if name in excluded:
             continue
         if fd.type == _FD.TYPE_MESSAGE:
-            if message_type(fd).GetOptions().map_entry or fd.is_repeated:
+            if message_type(fd).GetOptions().map_entry or is_repeated(fd):
                 raise TranscodingError(
                     f"{msg.DESCRIPTOR.full_name}.{fd.name} is a repeated message or map field and cannot be sent "
                     "as a query parameter of a request without a body"
@@ -252,7 +253,7 @@ def query_params(msg: Message, exclude: Iterable[str] = (), prefix: str = "") ->
                 )
             else:
                 out += query_params(value, excluded, name + ".")
-        elif fd.is_repeated:
+        elif is_repeated(fd):
             out += [(name, _scalar_text(fd, v)) for v in value]
         else:
             out.append((name, _scalar_text(fd, value)))
@@ -315,7 +316,7 @@ def set_field(msg: Message, dotted: str, text: str) -> None:
             raise TranscodingError(f"unknown parameter {dotted!r} for {msg.DESCRIPTOR.full_name}")
         last = i == len(parts) - 1
         if fd.type == _FD.TYPE_MESSAGE:
-            if fd.is_repeated:
+            if is_repeated(fd):
                 raise TranscodingError(f"parameter {dotted!r} names a repeated message field")
             if message_type(fd).full_name in _SCALAR_WKT and last:
                 try:
@@ -329,7 +330,7 @@ def set_field(msg: Message, dotted: str, text: str) -> None:
             continue
         if not last:
             raise TranscodingError(f"parameter {dotted!r}: {part} is not a message")
-        _set_scalar(target, fd, text, append=fd.is_repeated)
+        _set_scalar(target, fd, text, append=is_repeated(fd))
 
 
 @dataclass(frozen=True)

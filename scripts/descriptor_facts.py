@@ -36,13 +36,19 @@ def _field_facts(field: descriptor.FieldDescriptor) -> dict[str, Any]:
         "number": field.number,
         "type": descriptor_pb2.FieldDescriptorProto.Type.Name(field.type),
         "type_name": ref.full_name if ref is not None else "",
-        "label": "repeated" if field.is_repeated else "singular",
+        "label": "repeated" if _is_repeated(field) else "singular",
         "json_name": field.json_name,
         "oneof": oneof.name if oneof is not None else "",
         "proto3_optional": field.has_presence and oneof is not None and oneof.name == "_" + field.name,
-        "packed": bool(field.is_packed) if field.is_repeated else False,
+        "packed": bool(field.is_packed) if _is_repeated(field) else False,
         "options": options,
     }
+
+
+def _is_repeated(field: descriptor.FieldDescriptor) -> bool:
+    """``is_repeated`` on protobuf 6.x/7.x, ``label`` before (7.x dropped it)."""
+    flag = getattr(field, "is_repeated", None)
+    return bool(flag) if flag is not None else bool(getattr(field, "label") == 3)  # noqa: B009
 
 
 def _message_facts(msg: descriptor.Descriptor) -> dict[str, Any]:

@@ -9,9 +9,10 @@ every message, enum and the V2 stub under ``clarifai_grpc_client.proto``.
 
 The output must load on the oldest protobuf and grpcio the package accepts, so it is produced
 by the exact generator versions of the ``dev`` extra in ``pyproject.toml`` (an old grpcio-tools
-whose gencode is no newer than the protobuf floor). Those pins cap protobuf below the newest
-releases, so when the running interpreter does not have exactly them, this script builds them
-into ``.cache/protos-generator/`` (once) and runs itself there.
+whose gencode is no newer than the protobuf floor, and mypy-protobuf). That grpcio-tools caps
+protobuf below the newest releases, so when the running interpreter does not have exactly the
+pins, this script builds them into ``.cache/protos-generator/`` (once; see generator_env.py)
+and runs itself there.
 
 Two deterministic rewrites follow protoc: module imports point inside our package, and each
 ``_pb2.py`` registers its file through ``clarifai_grpc_client._pool`` instead of protobuf's
@@ -30,7 +31,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -46,13 +46,15 @@ DESCRIPTOR_SET = "clarifai_v2.binpb"
 # they must point inside our package instead, or they would clash with any other top-level
 # ``clarifai`` package. Only module paths are rewritten, never the serialized descriptors.
 _MODULE_REF = re.compile(r"(?<![\w.])clarifai\.api((?:\.\w+)*)")
+_MODULE_PART = re.compile(r"\.\w+_pb2(?:_grpc)?(?:\.|$)")
 
 
 def _rewrite(text: str) -> str:
     def sub(m: re.Match[str]) -> str:
         tail = m.group(1)
         end = text[m.end() : m.end() + 8]
-        is_module = tail.endswith(("_pb2", "_pb2_grpc")) or end.startswith(" import")
+        # a module path, or a name reached through one (``clarifai.api.x_pb2.Message.ValueType``)
+        is_module = _MODULE_PART.search(tail) is not None or end.startswith(" import")
         return f"{PACKAGE}.{m.group(0)}" if is_module else m.group(0)
 
     return _MODULE_REF.sub(sub, text)
@@ -116,17 +118,6 @@ def _well_known_source(out: Path) -> str:
     return "\n".join(lines)
 
 
-def _plugin(name: str) -> str:
-    scripts = Path(sysconfig.get_path("scripts"))
-    for candidate in (scripts / name, Path(sys.executable).parent / name):
-        if candidate.exists():
-            return str(candidate)
-    found = shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} not found: install the 'dev' extra (mypy-protobuf)")
-    return found
-
-
 def _reexports(out: Path) -> str:
     """Source of the package ``__init__``: every top-level message/enum and the V2 stubs."""
     from google.protobuf import descriptor_pb2
@@ -166,7 +157,7 @@ def generate(out: Path) -> None:
     files = protoc.proto_files()
     protoc.run(
         [
-            f"--plugin=protoc-gen-mypy={_plugin('protoc-gen-mypy')}",
+            f"--plugin=protoc-gen-mypy={generator_env.plugin('protoc-gen-mypy')}",
             f"--python_out={out}",
             f"--mypy_out=quiet:{out}",
             *files,
@@ -175,7 +166,7 @@ def generate(out: Path) -> None:
     services = [f for f in files if "service V2" in (protoc.PROTOS / f).read_text()]
     protoc.run(
         [
-            f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
+            f"--plugin=protoc-gen-mypy_grpc={generator_env.plugin('protoc-gen-mypy_grpc')}",
             f"--grpc_python_out={out}",
             f"--mypy_grpc_out=quiet:{out}",
             *services,

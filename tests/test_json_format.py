@@ -22,6 +22,7 @@ from clarifai_grpc_client.proto import (
     PostModelOutputsRequest,
     Workflow,
 )
+from clarifai_grpc_client._protobuf_compat import is_repeated
 
 FD = descriptor.FieldDescriptor
 
@@ -82,13 +83,13 @@ def _strategy(desc: descriptor.Descriptor, depth: int) -> st.SearchStrategy[Mess
             base = st.integers(-(2**63), 2**63 - 1)
         else:
             base = st.integers(-(2**31), 2**31 - 1)
-        fields[fd.name] = st.lists(base, max_size=2) if fd.is_repeated else base
+        fields[fd.name] = st.lists(base, max_size=2) if is_repeated(fd) else base
 
     def build(values: dict[str, Any]) -> Message:
         msg = cls()
         for name, value in values.items():
             fd = desc.fields_by_name[name]
-            if fd.is_repeated:
+            if is_repeated(fd):
                 if fd.type == FD.TYPE_MESSAGE:
                     for v in value:
                         getattr(msg, name).add().CopyFrom(v)

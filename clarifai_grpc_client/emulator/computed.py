@@ -26,6 +26,7 @@ from . import engine, schema
 from .context import CallContext
 from .statuses import ApiFailure, invalid_code, missing_code
 from .storage import Tx
+from .._protobuf_compat import is_repeated
 
 _FD = FieldDescriptor
 
@@ -37,11 +38,11 @@ def bad_enums(msg: Message, prefix: str = "", depth: int = 0) -> Iterator[str]:
     for fd, value in msg.ListFields():
         name = f"{prefix}{fd.name}"
         if fd.type == _FD.TYPE_ENUM and fd.enum_type is not None:
-            values = list(value) if fd.is_repeated else [value]
+            values = list(value) if is_repeated(fd) else [value]
             if any(v not in fd.enum_type.values_by_number for v in values):
                 yield name
         elif fd.type == _FD.TYPE_MESSAGE and fd.message_type is not None and not fd.message_type.GetOptions().map_entry:
-            for sub in (value if fd.is_repeated else [value]):
+            for sub in (value if is_repeated(fd) else [value]):
                 yield from bad_enums(sub, name + ".", depth + 1)
 
 

@@ -44,6 +44,7 @@ from .context import CallContext, page_bounds
 from .ids import new_id, timestamp, valid_id
 from .statuses import ApiFailure, duplicate_code, invalid_code, make_status, missing_code
 from .storage import Tx
+from .._protobuf_compat import is_repeated
 
 V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
 API = "clarifai.api."
@@ -228,10 +229,10 @@ def exists(tx: Tx, ctx: CallContext, kind: str, scope: str, rid: str) -> bool:
 
 def _items(plan: schema.Plan, req: Message) -> list[Message]:
     """The resources a create / patch request carries (its repeated field, and a singular one of the same kind)."""
-    out = [copy.deepcopy(m) for m in getattr(req, plan.request_field)] if req.DESCRIPTOR.fields_by_name[plan.request_field].is_repeated \
+    out = [copy.deepcopy(m) for m in getattr(req, plan.request_field)] if is_repeated(req.DESCRIPTOR.fields_by_name[plan.request_field]) \
         else ([copy.deepcopy(getattr(req, plan.request_field))] if req.HasField(plan.request_field) else [])
     for fd in req.DESCRIPTOR.fields:
-        if fd.name != plan.request_field and not fd.is_repeated and fd.message_type is not None \
+        if fd.name != plan.request_field and not is_repeated(fd) and fd.message_type is not None \
                 and fd.message_type.full_name == plan.kind and req.HasField(fd.name):
             out.insert(0, copy.deepcopy(getattr(req, fd.name)))
     return out
@@ -243,7 +244,7 @@ def _fill(resp: Message, plan: schema.Plan, items: Sequence[Message]) -> None:
     fd = resp.DESCRIPTOR.fields_by_name[plan.response_field]
     if fd.message_type is None or fd.message_type.full_name != plan.kind:
         return
-    if fd.is_repeated:
+    if is_repeated(fd):
         getattr(resp, plan.response_field).extend(items)
     elif items:
         getattr(resp, plan.response_field).CopyFrom(items[-1])
@@ -356,7 +357,7 @@ def _fill_parent(resp: Message, plan: schema.Plan, parent: Message | None, items
     if not plan.response_field or parent is None or not items:
         return
     fd = resp.DESCRIPTOR.fields_by_name[plan.response_field]
-    if fd.message_type is None or fd.message_type.full_name != parent.DESCRIPTOR.full_name or fd.is_repeated:
+    if fd.message_type is None or fd.message_type.full_name != parent.DESCRIPTOR.full_name or is_repeated(fd):
         return
     out = getattr(resp, plan.response_field)
     out.CopyFrom(parent)
@@ -393,7 +394,7 @@ def op_get(ctx: CallContext, plan: schema.Plan, req: Message) -> Message:
 def _text_filter(req: Message) -> str:
     for name in _TEXT_FILTERS:
         fd = req.DESCRIPTOR.fields_by_name.get(name)
-        if fd is not None and fd.type == FieldDescriptor.TYPE_STRING and not fd.is_repeated and getattr(req, name):
+        if fd is not None and fd.type == FieldDescriptor.TYPE_STRING and not is_repeated(fd) and getattr(req, name):
             return str(getattr(req, name))
     return ""
 

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 
-from google.protobuf.timestamp_pb2 import Timestamp
+from ..proto.well_known import Timestamp
 
 # Ids a caller may choose: letters, digits and ``_ - .``; the path routes take them as one segment.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,128}\Z")

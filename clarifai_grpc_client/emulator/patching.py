@@ -23,11 +23,12 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-from google.protobuf.struct_pb2 import Struct
+from ..proto.well_known import Struct
 
 from ..proto.clarifai.api import core_pb2
 from ..proto.clarifai.api.concepts_pb2 import Concept
 from .ids import timestamp
+from .._protobuf_compat import is_repeated
 
 ACTIONS = ("merge", "overwrite", "remove")
 
@@ -221,7 +222,7 @@ def patch_message(stored: Message, patch: Message, action: str, *, top: bool = T
         if top and fd.name in FROZEN_FIELDS:
             continue
         name = fd.name
-        if fd.is_repeated and fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+        if is_repeated(fd) and fd.message_type is not None and fd.message_type.GetOptions().map_entry:
             target = getattr(out, name)
             if action == "remove":
                 for k in value:
@@ -236,7 +237,7 @@ def patch_message(stored: Message, patch: Message, action: str, *, top: bool = T
                     else:
                         target[k] = value[k]
             continue
-        if fd.is_repeated:
+        if is_repeated(fd):
             target = getattr(out, name)
             if fd.message_type is not None:
                 current = list(target)

@@ -28,6 +28,7 @@ from typing import Any
 
 from google.api import annotations_pb2  # type: ignore[import-untyped, unused-ignore]
 from google.protobuf import descriptor
+from .._protobuf_compat import is_repeated
 
 _FD = descriptor.FieldDescriptor
 _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
@@ -117,7 +118,7 @@ def _score(fd: _FD, rpc_name: str) -> int:
     score = 0
     if "".join(_words(mt.name)) in rpc_words:
         score += 4 + len(mt.name)
-    if fd.is_repeated:
+    if is_repeated(fd):
         score += 2
     return score
 
@@ -136,7 +137,7 @@ def id_path(kind: Any) -> str:
         return "id"
     for fd in kind.fields:
         mt = fd.message_type
-        if fd.type == _FD.TYPE_MESSAGE and not fd.is_repeated and mt is not None and "id" in mt.fields_by_name:
+        if fd.type == _FD.TYPE_MESSAGE and not is_repeated(fd) and mt is not None and "id" in mt.fields_by_name:
             if fd.name in ("input", "user", "model"):
                 return f"{fd.name}.id"
     return ""
@@ -192,7 +193,7 @@ def _streaming(method: descriptor.MethodDescriptor) -> str:
 
 
 def _repeated_string_ids(req: descriptor.Descriptor, avoid: Iterable[str] = ()) -> str:
-    names = [fd.name for fd in req.fields if fd.is_repeated and fd.type == _FD.TYPE_STRING
+    names = [fd.name for fd in req.fields if is_repeated(fd) and fd.type == _FD.TYPE_STRING
              and (fd.name == "ids" or fd.name.endswith("_ids")) and fd.name not in avoid]
     if "ids" in names:
         return "ids"
@@ -241,15 +242,15 @@ class Catalogue:
             out_fd = resource_field(m.output_type, m.name)
             in_fd = resource_field(m.input_type, m.name)
             if verb == "Get":
-                if out_fd is None or out_fd.is_repeated or not route.segments or not route.segments[-1].startswith("{"):
+                if out_fd is None or is_repeated(out_fd) or not route.segments or not route.segments[-1].startswith("{"):
                     continue
                 fd, segs, rank = out_fd, route.segments[:-1], 1
             elif verb == "List":
-                if out_fd is None or not out_fd.is_repeated:
+                if out_fd is None or not is_repeated(out_fd):
                     continue
                 fd, segs, rank = out_fd, route.segments, 0
             elif verb == "Put" and in_fd is None:
-                if out_fd is None or out_fd.is_repeated:
+                if out_fd is None or is_repeated(out_fd):
                     continue
                 fd, segs, rank = out_fd, route.segments, 2
             else:
@@ -278,7 +279,7 @@ class Catalogue:
                 continue
             pdesc = self._descriptor(parent.kind)
             if pdesc is not None and any(fd.message_type is not None and fd.message_type.full_name == col.kind
-                                         and not fd.is_repeated for fd in pdesc.fields):
+                                         and not is_repeated(fd) for fd in pdesc.fields):
                 yield col
 
     def _descriptor(self, full_name: str) -> descriptor.Descriptor | None:
@@ -291,7 +292,7 @@ class Catalogue:
         """The singular field of ``parent_kind`` holding a ``child_kind`` ('' if none)."""
         pdesc = self._descriptor(parent_kind)
         for fd in pdesc.fields if pdesc is not None else ():
-            if fd.message_type is not None and fd.message_type.full_name == child_kind and not fd.is_repeated:
+            if fd.message_type is not None and fd.message_type.full_name == child_kind and not is_repeated(fd):
                 return fd.name
         return ""
 
@@ -330,7 +331,7 @@ class Catalogue:
         out_fd = resource_field(m.output_type, m.name)
         kind = out_fd.message_type.full_name if out_fd is not None and out_fd.message_type is not None else ""
         return Plan(operation="computed", kind=kind, parent_fields=parents, response_field=out_fd.name if out_fd else "",
-                    response_repeated=bool(out_fd and out_fd.is_repeated), **base)
+                    response_repeated=bool(out_fd and is_repeated(out_fd)), **base)
 
     def _plan(self, m: descriptor.MethodDescriptor) -> Plan:
         plan = self._stored_plan(m)
@@ -347,7 +348,7 @@ class Catalogue:
         in_fd = resource_field(req, m.name)
         shape = route.shape
         resp_kw: dict[str, Any] = dict(response_field=out_fd.name if out_fd else "",
-                                       response_repeated=bool(out_fd and out_fd.is_repeated))
+                                       response_repeated=bool(out_fd and is_repeated(out_fd)))
         out_kind = out_fd.message_type.full_name if out_fd is not None and out_fd.message_type is not None else ""
         in_kind = in_fd.message_type.full_name if in_fd is not None and in_fd.message_type is not None else ""
 
@@ -355,7 +356,7 @@ class Catalogue:
             return Plan(operation=op, kind=kind, collection=col, parent_fields=self._parents(route, len(col.shape)),
                         **{**base, **resp_kw, **kw})
 
-        if verb == "Get" and out_fd is not None and not out_fd.is_repeated:
+        if verb == "Get" and out_fd is not None and not is_repeated(out_fd):
             col = self._collection(out_kind, route, req)
             if col is not None:
                 n = len(col.shape)
@@ -365,7 +366,7 @@ class Catalogue:
                         return make("get" if len(shape) == n + 1 else "view", out_kind, col, item_field=var)
                 if verb == "Get" and len(shape) == n and out_fd.message_type is not None and id_path(out_fd.message_type) == "":
                     return make("singleton_get", out_kind, col)
-        if verb == "List" and out_fd is not None and out_fd.is_repeated:
+        if verb == "List" and out_fd is not None and is_repeated(out_fd):
             col = self._collection(out_kind, route, req, len(shape))
             if col is not None:
                 return make("list", out_kind, col, ids_field="ids" if "ids" in req.fields_by_name else "")
@@ -373,7 +374,7 @@ class Catalogue:
             col = self._collection(in_kind, route, req, len(shape))
             if col is not None:
                 return make("create" if verb == "Post" else "upsert", in_kind, col, request_field=in_fd.name)
-        if verb == "Put" and in_fd is None and out_fd is not None and not out_fd.is_repeated:
+        if verb == "Put" and in_fd is None and out_fd is not None and not is_repeated(out_fd):
             col = self._collection(out_kind, route, req, len(shape))
             if col is not None:
                 return make("singleton_put", out_kind, col)
@@ -398,7 +399,7 @@ class Catalogue:
                     return make("cancel", out_kind, col, ids_field=ids, item_field=one)
         if verb == "Delete":
             return self._delete_plan(m, route, make)
-        if verb == "Post" and out_fd is not None and not out_fd.is_repeated:
+        if verb == "Post" and out_fd is not None and not is_repeated(out_fd):
             col = self._collection(out_kind, route, req)
             if col is not None:
                 n = len(col.shape)

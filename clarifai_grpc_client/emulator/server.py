@@ -22,8 +22,9 @@ from types import TracebackType
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 
+from .. import _pool
 from ..proto import add_V2Servicer_to_server
 from .auth import KeyRing
 from .dispatch import V2, Dispatcher
@@ -154,7 +155,10 @@ class Emulator:
         health_servicer = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         names = (V2.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME)
-        reflection.enable_server_reflection(names, server)
+        # Our types may live in a pool of their own (clarifai_grpc_client._pool); reflection
+        # answers from that pool, which then also needs the health and reflection files.
+        _pool.include_default_files(health_pb2.DESCRIPTOR.name, reflection_pb2.DESCRIPTOR.name)
+        reflection.enable_server_reflection(names, server, pool=_pool.pool())
         port = self._bind_grpc(server)
         if not port:
             executor.shutdown(wait=False)

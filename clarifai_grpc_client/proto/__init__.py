@@ -694,6 +694,20 @@ from clarifai_grpc_client.proto.clarifai.api.workflows_service_pb2 import Workfl
 from clarifai_grpc_client.proto.clarifai.api.service_pb2_grpc import V2Stub as V2Stub
 from clarifai_grpc_client.proto.clarifai.api.service_pb2_grpc import V2Servicer as V2Servicer
 from clarifai_grpc_client.proto.clarifai.api.service_pb2_grpc import add_V2Servicer_to_server as add_V2Servicer_to_server
+from clarifai_grpc_client.proto.well_known import Duration as Duration
+from clarifai_grpc_client.proto.well_known import ListValue as ListValue
+from clarifai_grpc_client.proto.well_known import Struct as Struct
+from clarifai_grpc_client.proto.well_known import Value as Value
+from clarifai_grpc_client.proto.well_known import Timestamp as Timestamp
+from clarifai_grpc_client.proto.well_known import BoolValue as BoolValue
+from clarifai_grpc_client.proto.well_known import BytesValue as BytesValue
+from clarifai_grpc_client.proto.well_known import DoubleValue as DoubleValue
+from clarifai_grpc_client.proto.well_known import FloatValue as FloatValue
+from clarifai_grpc_client.proto.well_known import Int32Value as Int32Value
+from clarifai_grpc_client.proto.well_known import Int64Value as Int64Value
+from clarifai_grpc_client.proto.well_known import StringValue as StringValue
+from clarifai_grpc_client.proto.well_known import UInt32Value as UInt32Value
+from clarifai_grpc_client.proto.well_known import UInt64Value as UInt64Value
 
 __all__ = [
     "AWSCreds",
@@ -732,9 +746,11 @@ __all__ = [
     "BaseResponse",
     "BinaryMetrics",
     "BookmarkOrigin",
+    "BoolValue",
     "BoundingBox",
     "BuildInfo",
     "BulkOperation",
+    "BytesValue",
     "CancelBulkOperationRequest",
     "CancelInputsAddJobRequest",
     "CancelInputsExtractionJobsRequest",
@@ -825,6 +841,8 @@ __all__ = [
     "DeploymentMetricsSummary",
     "DeploymentNodepool",
     "DetailConceptCount",
+    "DoubleValue",
+    "Duration",
     "EmailAddress",
     "Embedding",
     "EndpointDeps",
@@ -837,6 +855,7 @@ __all__ = [
     "ExtendedMetrics",
     "FieldsValue",
     "Filter",
+    "FloatValue",
     "Frame",
     "FrameInfo",
     "FrameInterpolationInfo",
@@ -918,6 +937,8 @@ __all__ = [
     "InputsExtractionJobProgress",
     "InputsUpload",
     "InstanceType",
+    "Int32Value",
+    "Int64Value",
     "Key",
     "KeypointEdge",
     "KeypointInfo",
@@ -988,6 +1009,7 @@ __all__ = [
     "ListStatusCodesRequest",
     "ListTasksRequest",
     "ListUploadsRequest",
+    "ListValue",
     "ListWorkflowEvaluationTemplatesRequest",
     "ListWorkflowVersionEvaluationDataRequest",
     "ListWorkflowVersionEvaluationsRequest",
@@ -1330,6 +1352,8 @@ __all__ = [
     "StreamInputsRequest",
     "StreamLivestreamAnnotationsRequest",
     "StreamLogEntriesRequest",
+    "StringValue",
+    "Struct",
     "SyncStateRequest",
     "Task",
     "TaskAIAssistant",
@@ -1356,11 +1380,14 @@ __all__ = [
     "TimeOfDayRange",
     "TimeRange",
     "TimeSegment",
+    "Timestamp",
     "Token",
     "Track",
     "TrackerMetrics",
     "TrainInfo",
     "TritonCondaEnvInfo",
+    "UInt32Value",
+    "UInt64Value",
     "Upload",
     "UploadContentPart",
     "User",
@@ -1368,6 +1395,7 @@ __all__ = [
     "UserDetail",
     "V2Servicer",
     "V2Stub",
+    "Value",
     "Video",
     "VideoInfo",
     "Visibility",

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from google.protobuf.struct_pb2 import Struct
 
 from clarifai_grpc_client import BadRequest, ConfigurationError
 from clarifai_grpc_client.emulator import Emulator
@@ -24,6 +23,7 @@ from clarifai_grpc_client.proto import (
     PostInputsSearchesRequest,
     Query,
     Search,
+    Struct,
     Text,
 )
 

@@ -24,6 +24,7 @@ from clarifai_grpc_client.emulator import Emulator
 from clarifai_grpc_client.emulator.dispatch import V2
 from clarifai_grpc_client.proto import V2Stub
 from clarifai_grpc_client.proto.clarifai.api.status import status_code_pb2
+from clarifai_grpc_client._protobuf_compat import is_repeated
 
 KEY = "test-key"
 SC = status_code_pb2
@@ -55,7 +56,7 @@ def camelize(msg: Message, node: dict[str, Any]) -> dict[str, Any]:
             continue
         mt = fd.message_type
         if mt is not None and not mt.full_name.startswith("google.protobuf.") and not mt.GetOptions().map_entry:
-            if fd.is_repeated:
+            if is_repeated(fd):
                 value = [camelize(sub, v) for sub, v in zip(getattr(msg, key), value)]
             else:
                 value = camelize(getattr(msg, key), value)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 from google.protobuf import json_format
-from google.protobuf.struct_pb2 import Struct
 
 from clarifai_grpc_client import proto as p
 from clarifai_grpc_client.emulator import imaging
+from clarifai_grpc_client.proto import Struct
 
 from .conftest import SC, GrpcApi, HttpApi
 

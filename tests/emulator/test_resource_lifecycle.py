@@ -28,6 +28,7 @@ from clarifai_grpc_client.emulator.schema import Collection, Plan, id_path
 from clarifai_grpc_client import proto as p
 
 from .conftest import KEY, SC, GrpcApi, HttpApi
+from clarifai_grpc_client._protobuf_compat import is_repeated
 
 _TEXT_FIELDS = ("description", "name", "notes")
 APP = p.UserAppIDSet(user_id="me", app_id="main")
@@ -109,7 +110,7 @@ def make_item(kind: str, rid: str) -> Message:
 def create(api: Any, plan: Plan, parents: list[str], ids: list[str]) -> Any:
     req = with_parents(request_of(plan.rpc), plan, parents)
     field = req.DESCRIPTOR.fields_by_name[plan.request_field]
-    if field.is_repeated:
+    if is_repeated(field):
         getattr(req, plan.request_field).extend(make_item(plan.kind, i) for i in ids)
     else:
         getattr(req, plan.request_field).CopyFrom(make_item(plan.kind, ids[0]))
@@ -174,7 +175,7 @@ def test_lifecycle(api: Any, family: Family) -> None:
     tag = re.sub(r"[^a-z0-9]", "", f"{api.name}{family.name}")[:40]
     parents = create_parents(api, col, tag)
     create_plan = plans["create"]
-    multi = request_of(create_plan.rpc).DESCRIPTOR.fields_by_name[create_plan.request_field].is_repeated
+    multi = is_repeated(request_of(create_plan.rpc).DESCRIPTOR.fields_by_name[create_plan.request_field])
     wanted = [f"{tag}-a", f"{tag}-b", f"{tag}-c"] if multi else [f"{tag}-a"]
 
     made = create(api, create_plan, parents, wanted)
@@ -224,7 +225,7 @@ def test_lifecycle(api: Any, family: Family) -> None:
                 req = with_parents(request_of(pt.rpc), pt, parents)
                 req.action = action  # type: ignore[attr-defined]
                 field = req.DESCRIPTOR.fields_by_name[pt.request_field]
-                (getattr(req, pt.request_field).append(item) if field.is_repeated else getattr(req, pt.request_field).CopyFrom(item))
+                (getattr(req, pt.request_field).append(item) if is_repeated(field) else getattr(req, pt.request_field).CopyFrom(item))
                 assert api.call(pt.rpc, req).code == SC.SUCCESS
                 got = api.call(g.rpc, with_parents(set_ids(request_of(g.rpc), g, f"{tag}-a"), g, parents))
                 assert getattr(getattr(got.msg, g.response_field), text) == expected, (action, got.msg)

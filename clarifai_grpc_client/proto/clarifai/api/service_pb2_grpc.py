@@ -26,7 +26,7 @@ from clarifai_grpc_client.proto.clarifai.api import tasks_service_pb2 as clarifa
 from clarifai_grpc_client.proto.clarifai.api import workflow_evaluations_service_pb2 as clarifai_dot_api_dot_workflow__evaluations__service__pb2
 from clarifai_grpc_client.proto.clarifai.api import workflows_service_pb2 as clarifai_dot_api_dot_workflows__service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.66.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -39,14 +39,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in clarifai/api/service_pb2_grpc.py depends on'
+        + f' but the generated code in clarifai/api/service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class V2Stub:
+class V2Stub(object):
     """The Clarifai V2 API. Most app-scoped routes exist twice: under
     /v2/users/{user_id}/apps/{app_id}/..., and as a shorter /v2/... form in which the
     user and app are taken from the credentials of the call.
@@ -1428,7 +1428,7 @@ class V2Stub:
                 _registered_method=True)
 
 
-class V2Servicer:
+class V2Servicer(object):
     """The Clarifai V2 API. Most app-scoped routes exist twice: under
     /v2/users/{user_id}/apps/{app_id}/..., and as a shorter /v2/... form in which the
     user and app are taken from the credentials of the call.
@@ -4843,7 +4843,7 @@ def add_V2Servicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class V2:
+class V2(object):
     """The Clarifai V2 API. Most app-scoped routes exist twice: under
     /v2/users/{user_id}/apps/{app_id}/..., and as a shorter /v2/... form in which the
     user and app are taken from the credentials of the call.
