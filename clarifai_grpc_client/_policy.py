@@ -551,9 +551,16 @@ class _CallInfo:
     """``grpc.Call``-style accessors of the current attempt, for code written against the raw stub."""
 
     _inner: Any
+    _last: Any = None
+    _closed: bool
+
+    def _open(self) -> Any:
+        raise NotImplementedError
 
     def _call(self) -> Any:
-        call = getattr(self._inner, "call", None)
+        if self._inner is None and self._last is None and not self._closed:
+            self._inner = self._open()  # starts the call, as the raw stub's call object would have
+        call = getattr(self._inner or self._last, "call", None)
         if call is None:
             raise AttributeError("this stream has no gRPC call object (not started, or not a gRPC stream)")
         return call
@@ -599,7 +606,7 @@ class ResponseStream(_CallInfo, Iterator[R]):
         core = self._core
         timeout = core.attempt_timeout()
         first = self._request if core.source is None else core.requests(True)
-        inner = self._opener(first, timeout, core.metadata, **self._kwargs)
+        inner = self._last = self._opener(first, timeout, core.metadata, **self._kwargs)
         if core.source is not None:
             core.source.abort = inner.cancel
         return inner
@@ -698,7 +705,7 @@ class AsyncResponseStream(_CallInfo, AsyncIterator[R]):
         core = self._core
         timeout = core.attempt_timeout()
         first = self._request if core.source is None else core.requests(False)
-        inner = self._opener(first, timeout, core.metadata, **self._kwargs)
+        inner = self._last = self._opener(first, timeout, core.metadata, **self._kwargs)
         if core.source is not None:
             core.source.abort = inner.cancel
         return inner

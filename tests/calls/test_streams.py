@@ -284,3 +284,13 @@ def test_observers_see_each_stream_attempt(emu: Emulator, transport: str) -> Non
     got = [(e.method, e.attempt, e.will_retry, e.grpc_code) for e in events]
     assert got == [(GEN, 1, True, "UNAVAILABLE"), (GEN, 2, False, "OK")]
     assert events[-1].status_code == "SUCCESS"
+
+
+def test_raw_stub_stream_gives_the_grpc_call_details(emu: Emulator) -> None:
+    request = generate()
+    request.user_app_id.app_id = "main"
+    with make_client(emu, "grpc") as client:
+        stream = client.stub.GenerateModelOutputs(request)
+        assert isinstance(stream.initial_metadata(), tuple)
+        assert texts(stream) == CHUNKS
+        assert stream.code() == grpc.StatusCode.OK
