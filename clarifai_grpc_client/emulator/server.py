@@ -38,7 +38,7 @@ from .storage import Storage
 log = logging.getLogger("clarifai_grpc_client.emulator")
 
 MAX_MESSAGE = 2**30 - 1
-GRPC_WORKERS = 16
+GRPC_WORKERS = 256  # each open stream holds a worker for its whole life; threads start only when needed
 
 
 def is_loopback(host: str) -> bool:
