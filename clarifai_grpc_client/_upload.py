@@ -148,7 +148,7 @@ def _content(item: Item) -> tuple[Input, str]:
         kind = (mimetypes.guess_type(item.split("?", 1)[0])[0] or "image/").split("/", 1)[0]
         return Input(data=_url_data(kind, item)), ""
     if isinstance(item, str):
-        if _names_a_file(item):
+        if names_a_file(item):
             raise InputLimitError(
                 f"{item!r} names an existing file: pass Path({item!r}) to upload the file, "
                 "or an Input(data=Data(text=Text(raw=...))) to upload those words as text"
@@ -157,7 +157,8 @@ def _content(item: Item) -> tuple[Input, str]:
     raise InputLimitError(f"cannot upload a {type(item).__name__}: give an Input, URL, text, Path or bytes")
 
 
-def _names_a_file(text: str) -> bool:
+def names_a_file(text: str) -> bool:
+    """Whether ``text`` is the name of an existing file (such a string is refused as an item)."""
     if not text or len(text) > _MAX_PATH_CHARS or "\n" in text or "\0" in text:
         return False
     try:

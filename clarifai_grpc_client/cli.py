@@ -30,7 +30,7 @@ from . import _cli_settings, _json_format
 from ._cli_progress import Progress
 from ._client import Client
 from ._errors import ApiError, ClarifaiError, ConfigurationError, TranscodingError
-from ._upload import InputLimitError, Item, UploadReport
+from ._upload import InputLimitError, Item, UploadReport, names_a_file
 from .proto import (
     Data,
     DeleteInputsRequest,
@@ -174,6 +174,11 @@ def _file_items(path: Path) -> Iterator[Item]:
     """The inputs of a ``.jsonl`` file (one JSON Input a line) or a ``.txt`` file (a URL or text a line)."""
     for n, line in _lines(path):
         if path.suffix != ".jsonl":
+            if names_a_file(line):  # the library refuses it too: a name is not the file's content
+                raise ConfigurationError(
+                    f"{path}:{n}: {line!r} names a file; a {path.suffix} list holds URLs or texts, "
+                    "so pass the file (or its folder) itself to upload it"
+                )
             yield line
             continue
         try:

@@ -373,12 +373,13 @@ def _unreadable(path: Path) -> None:
 
 @pytest.mark.parametrize("case", ["missing .txt", "missing .jsonl", "unreadable .txt", "unreadable .jsonl",
                                   "latin-1 .jsonl", "latin-1 .txt", "latin-1 text file in a folder",
-                                  "bad JSON line"])
+                                  "bad JSON line", "a .txt line naming a file"])
 def test_bad_upload_files_give_one_line_and_exit_2(cli: Cli, emu: Emulator, tmp_path: Path, case: str) -> None:
     (tmp_path / "good.jsonl").write_text(json.dumps({"id": "g1", "data": {"text": {"raw": "fine"}}}) + "\n")
     name = {"missing .txt": "urls.txt", "missing .jsonl": "more.jsonl", "unreadable .txt": "urls.txt",
             "unreadable .jsonl": "more.jsonl", "latin-1 .jsonl": "more.jsonl", "latin-1 .txt": "urls.txt",
-            "latin-1 text file in a folder": "docs", "bad JSON line": "more.jsonl"}[case]
+            "latin-1 text file in a folder": "docs", "bad JSON line": "more.jsonl",
+            "a .txt line naming a file": "urls.txt"}[case]
     path = tmp_path / name
     if case.startswith("unreadable"):
         _unreadable(path)
@@ -387,13 +388,16 @@ def test_bad_upload_files_give_one_line_and_exit_2(cli: Cli, emu: Emulator, tmp_
         (path / "note.txt").write_bytes("café".encode("latin-1"))
     elif case.startswith("latin-1"):
         path.write_bytes(json.dumps({"data": {"text": {"raw": "ok"}}}).encode() + b"\n" + "{\"x\": \"café\"}\n".encode("latin-1"))
+    elif case == "a .txt line naming a file":
+        path.write_text("https://example.com/a.jpg\ngood.jsonl\n")
     elif case == "bad JSON line":
         path.write_text('{"data": {"text": {"raw": "ok"}}}\n{"data": {"text": \n')
     run = cli("inputs", "upload", "--quiet", "good.jsonl", name)
     expected = {"missing .txt": "cannot read urls.txt: No such file", "missing .jsonl": "cannot read more.jsonl: No such file",
                 "unreadable .txt": "cannot read urls.txt", "unreadable .jsonl": "cannot read more.jsonl", "latin-1 .jsonl": "more.jsonl:2: not UTF-8 (byte 0xe9)",
                 "latin-1 .txt": "urls.txt:2: not UTF-8", "latin-1 text file in a folder": "note.txt is not UTF-8 text",
-                "bad JSON line": "more.jsonl:2: not a JSON Input"}[case]
+                "bad JSON line": "more.jsonl:2: not a JSON Input",
+                "a .txt line naming a file": "urls.txt:2: 'good.jsonl' names a file"}[case]
     assert_one_line_error(run, 2, expected)
     if case != "latin-1 text file in a folder":  # lists are read through before anything is sent
         assert stored_ids(emu) == []
