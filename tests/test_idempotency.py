@@ -35,6 +35,9 @@ from clarifai_grpc_client.proto import (
         ("/clarifai.api.V2/PostInputs", PostInputsRequest(), False),
         ("/clarifai.api.V2/PostConcepts", PostConceptsRequest(concepts=[Concept(id="dog")]), True),
         ("/clarifai.api.V2/PostAnnotations", PostAnnotationsRequest(annotations=[Annotation(input_id="i")]), False),
+        ("/clarifai.api.V2/GenerateModelOutputs", PostModelOutputsRequest(), True),
+        ("/clarifai.api.V2/StreamModelOutputs", None, True),  # bidi: judged by name, requests unseen
+        ("/test.Service/Join", None, False),
     ],
 )
 def test_rule_per_rpc(method: str, request_: object, expected: bool) -> None:

@@ -124,3 +124,43 @@ def test_run_loops_until_success_with_the_policy_sleeps() -> None:
     )
     assert result.value == 2 and slept == pytest.approx([0.1, 0.2])
     assert seen == [(1, pytest.approx(0.1)), (2, pytest.approx(0.2)), (3, None)]
+
+
+NOT_SENT = Outcome(connection_failed=True, not_sent=True)
+
+
+def test_while_nothing_was_sent_retries_continue_to_the_deadline_past_max_attempts() -> None:
+    s, clock = state(timeout=2.0, max_attempts=2, initial_backoff=1.0, reconnect_backoff=0.25)
+    delays = []
+    while True:
+        s.start_attempt()
+        delay = s.next_delay(NOT_SENT)
+        if delay is None:
+            break
+        delays.append(delay)
+        clock.now += delay
+    assert s.attempts > 2 and delays[0] == 0.25  # capped by reconnect_backoff
+    assert sum(delays) == pytest.approx(2.0, abs=0.01) and s.out_of_time()
+
+
+def test_without_a_deadline_or_with_wait_for_connection_off_attempts_are_counted() -> None:
+    for s, _ in (state(timeout=None, max_attempts=2), state(timeout=5.0, max_attempts=2, wait_for_connection=False)):
+        s.start_attempt()
+        assert s.next_delay(NOT_SENT) is not None
+        s.start_attempt()
+        assert s.next_delay(NOT_SENT) is None
+
+
+def test_a_permanent_failure_is_never_retried() -> None:
+    s, _ = state(retry_grpc_codes=frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED}))
+    s.start_attempt()
+    assert s.next_delay(Outcome(grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED)) is not None
+    assert s.next_delay(Outcome(grpc_code=grpc.StatusCode.RESOURCE_EXHAUSTED, permanent=True)) is None
+
+
+@pytest.mark.parametrize("field", ["initial_backoff", "max_backoff", "multiplier", "reconnect_backoff"])
+def test_non_finite_backoff_settings_are_refused(field: str) -> None:
+    with pytest.raises(ConfigurationError, match=field):
+        RetryPolicy(**{field: float("inf")})  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=field):
+        RetryPolicy(**{field: float("nan")})  # type: ignore[arg-type]
