@@ -62,7 +62,7 @@ def parse(line: str) -> Requirement:
         if not c:
             raise ValueError(f"cannot read version clause {part!r} of {line!r}")
         clauses.append((c["op"], c["version"]))
-    extras = tuple(normalize(e) for e in (m["extras"] or "").split(",") if e.strip())
+    extras = tuple(normalize(e.strip()) for e in (m["extras"] or "").split(",") if e.strip())
     return Requirement(normalize(m["name"]), extras, tuple(clauses), (m["marker"] or "").strip())
 
 
