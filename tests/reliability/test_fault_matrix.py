@@ -124,3 +124,25 @@ def test_kill_mid_stream(emulator: EmulatorProcess, transport: str) -> None:
     restart.join(timeout=60)
     assert emulator.kills == 2
     assert got == [i.id for i in seeded]  # every input exactly once, in order
+
+
+def test_kill_mid_stream_async(emulator: EmulatorProcess, transport: str) -> None:
+    seeded = [Input(id=f"a-{i:05d}", data=Data(text=Text(raw=f"async stream {i}"))) for i in range(STREAM_INPUTS)]
+    emulator.seed(seeded)
+    restarts: list[threading.Thread] = []
+
+    async def run() -> list[str]:
+        got: list[str] = []
+        async with AsyncClient(transport, emulator.base(transport), pat=KEY, app_id=APP_ID,  # type: ignore[arg-type]
+                               environ={}, retry=PATIENT) as client:
+            async for inp in client.stream_inputs(per_page=250, outage_timeout=60):
+                got.append(inp.id)
+                if len(got) == 1600:
+                    restarts.append(emulator.restart_later(down_for=0.3))
+        return got
+
+    got = asyncio.run(run())
+    for thread in restarts:
+        thread.join(timeout=60)
+    assert emulator.kills == 1
+    assert got == [i.id for i in seeded]
