@@ -44,3 +44,27 @@ def test_descriptor_set_ships_with_the_package() -> None:
     assert (root / "clarifai" / "api" / "service.proto").is_file()
     service = next(f for f in fds.file if f.name == "clarifai/api/service.proto")
     assert service.source_code_info.location, "source info (comments) is included"
+
+
+def test_every_generated_module_has_typed_stubs() -> None:
+    proto = ROOT / "clarifai_grpc_client" / "proto"
+    modules = sorted(proto.rglob("*_pb2.py")) + sorted(proto.rglob("*_pb2_grpc.py"))
+    assert modules
+    missing = [str(p.relative_to(proto)) for p in modules if not p.with_suffix(".pyi").is_file()]
+    assert not missing
+
+
+def test_stub_types_follow_each_rpcs_streaming_shape() -> None:
+    """Sync and aio stubs type every RPC with the multicallable of its shape (the 9 streaming ones too)."""
+    from clarifai_grpc_client.proto.clarifai.api import service_pb2
+
+    text = (ROOT / "clarifai_grpc_client" / "proto" / "clarifai" / "api" / "service_pb2_grpc.pyi").read_text()
+    shapes = {(False, False): "UnaryUnary", (False, True): "UnaryStream", (True, False): "StreamUnary", (True, True): "StreamStream"}
+    methods = service_pb2.DESCRIPTOR.services_by_name["V2"].methods
+    streaming = 0
+    for m in methods:
+        shape = shapes[(m.client_streaming, m.server_streaming)]
+        streaming += shape != "UnaryUnary"
+        for module in ("_grpc", "_aio"):
+            assert f"    {m.name}: {module}.{shape}MultiCallable[" in text, (m.name, module)
+    assert streaming == sum(1 for m in methods if m.client_streaming or m.server_streaming) > 0
