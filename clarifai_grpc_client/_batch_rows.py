@@ -111,7 +111,15 @@ def is_pandas(batch: Any) -> bool:
     return type(batch).__module__.split(".", 1)[0] == "pandas"
 
 
+def check_batch(batch: Any) -> None:
+    if not (is_pandas(batch) or isinstance(batch, (pa.Table, pa.RecordBatch))):
+        raise BatchColumnsError(
+            f"a batch must be a pyarrow.Table, pyarrow.RecordBatch or pandas.DataFrame, got {type(batch).__name__}"
+        )
+
+
 def num_rows(batch: Any) -> int:
+    check_batch(batch)
     return len(batch) if is_pandas(batch) else int(batch.num_rows)
 
 
@@ -121,10 +129,7 @@ def column_names(batch: Any) -> list[str]:
 
 def read_columns(batch: Any, columns: Columns) -> dict[str, list[Any]]:
     """The batch's input columns as lists of Python values, keyed by their ``Columns`` field name."""
-    if not (is_pandas(batch) or isinstance(batch, (pa.Table, pa.RecordBatch))):
-        raise BatchColumnsError(
-            f"a batch must be a pyarrow.Table, pyarrow.RecordBatch or pandas.DataFrame, got {type(batch).__name__}"
-        )
+    check_batch(batch)
     present = set(column_names(batch))
     if not present.intersection(columns.content()):
         raise BatchColumnsError(
