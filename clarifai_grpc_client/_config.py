@@ -214,9 +214,7 @@ class ChannelConfig:
         if not isinstance(self.max_message_bytes, int) or not 0 < self.max_message_bytes <= MAX_MESSAGE_BYTES:
             raise ConfigurationError(
                 f"max_message_bytes must be between 1 and {MAX_MESSAGE_BYTES}, got {self.max_message_bytes!r}")
-        for key, _ in self.metadata:
-            if key.lower() != key or not re.fullmatch(r"[a-z0-9._-]+", key):
-                raise ConfigurationError(f"metadata key {key!r} must be lowercase ASCII letters, digits, '-', '_' or '.'")
+        check_metadata(self.metadata)
         if (
             self.credentials is not None
             and not self.target.secure
@@ -259,6 +257,29 @@ class ChannelConfig:
         if self.credentials is not None and "authorization" not in keys:
             out.append(self.credentials.metadata())
         return out
+
+
+_METADATA_KEY = re.compile(r"[a-z0-9._-]+")
+_METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
+
+
+def check_metadata(pairs: Sequence[tuple[str, str | bytes]]) -> None:
+    """Refuse metadata that gRPC or HTTP cannot carry, naming the key (never the value: it may be a secret).
+
+    Keys are lowercase ASCII letters, digits, ``-``, ``_`` or ``.``; values are printable ASCII
+    text, or bytes for keys ending in ``-bin`` (gRPC's binary metadata).
+    """
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ConfigurationError(f"metadata must be (key, value) pairs, got a {type(pair).__name__}")
+        key, value = pair
+        if not isinstance(key, str) or not _METADATA_KEY.fullmatch(key):
+            raise ConfigurationError(f"metadata key {key!r} must be lowercase ASCII letters, digits, '-', '_' or '.'")
+        if key.endswith("-bin"):
+            if not isinstance(value, bytes):
+                raise ConfigurationError(f"metadata {key!r} ends in -bin, so its value must be bytes")
+        elif not isinstance(value, str) or not _METADATA_VALUE.fullmatch(value):
+            raise ConfigurationError(f"the value of metadata {key!r} must be printable ASCII text (no line breaks)")
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:

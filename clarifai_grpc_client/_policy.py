@@ -37,7 +37,7 @@ import grpc
 from google.protobuf.message import Message
 
 from ._calls import Metadata, Method, check_timeout
-from ._config import CallEvent, ChannelConfig
+from ._config import CallEvent, ChannelConfig, check_metadata
 from ._errors import (
     ApiError,
     ClarifaiError,
@@ -111,7 +111,8 @@ class Policy:
         if not extra:
             return self.base_metadata
         own = tuple(extra)
-        keys = {k.lower() for k, _ in own}
+        check_metadata(own)
+        keys = {k for k, _ in own}
         if keys.isdisjoint(self._keys):
             return own + self.base_metadata
         return own + tuple(kv for kv in self.base_metadata if kv[0] not in keys)

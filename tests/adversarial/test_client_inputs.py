@@ -109,8 +109,6 @@ BAD_METADATA: dict[str, Any] = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="per-call metadata is not checked yet: gRPC core answers INTERNAL, httpx raises "
-                   "TypeError or drops the connection; the call layer is to refuse it with a ConfigurationError")
 @pytest.mark.parametrize("case", list(BAD_METADATA))
 def test_bad_per_call_metadata_is_refused_naming_the_key(client: Client, case: str) -> None:
     """Refused before sending, on both transports (not an INTERNAL from gRPC core or a dropped connection)."""
