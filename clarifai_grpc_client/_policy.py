@@ -61,6 +61,8 @@ Md = tuple[tuple[str, "str | bytes"], ...]
 # gRPC's wording when a call failed before anything was sent: the channel has no connection.
 _NOT_SENT = ("failed to connect to all addresses", "connections to all backends failing", "DNS resolution failed",
              "Connection refused", "empty address list")
+# ... and when the TLS handshake failed (a plaintext server, an untrusted certificate): waiting does not help.
+_TLS_FAILED = ("handshake failed", "SSL_ERROR_SSL", "CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER")
 _EMPTY: dict[str, Any] = {}
 
 
@@ -74,7 +76,8 @@ def outcome_of(err: BaseException) -> Outcome:
     code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     details = (err.details() if hasattr(err, "details") else "") or ""
     trailing = err.trailing_metadata() if hasattr(err, "trailing_metadata") else None
-    permanent = code == grpc.StatusCode.RESOURCE_EXHAUSTED and size_limit(details) is not None
+    permanent = (code == grpc.StatusCode.RESOURCE_EXHAUSTED and size_limit(details) is not None) or (
+        code == grpc.StatusCode.UNAVAILABLE and any(text in details for text in _TLS_FAILED))
     not_sent = code == grpc.StatusCode.UNAVAILABLE and any(text in details for text in _NOT_SENT)
     return Outcome(grpc_code=code, pushback=pushback_from_grpc(trailing), permanent=permanent, not_sent=not_sent)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 from typing import Any
 
 import grpc
@@ -205,14 +206,29 @@ class Prepared:
             self.headers["content-type"] = "application/json"
 
 
+def _tls_reason(exc: BaseException) -> str:
+    """OpenSSL's reason when a TLS error lies behind ``exc`` (e.g. a plaintext server answered), else ""."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLError):
+            return f": TLS {seen.reason or type(seen).__name__}"
+        seen = seen.__cause__ or seen.__context__
+    return ""
+
+
 def connection_failure(method: str, where: str, exc: Exception) -> TransportError:
     """An httpx exception raised before or while reading an answer, as a typed TransportError."""
     if isinstance(exc, httpx.TimeoutException):
         return failure(f"{method}: {where}: deadline exceeded ({type(exc).__name__})", method=method,
                        http_status=504, outcome=Outcome(grpc_code=grpc.StatusCode.DEADLINE_EXCEEDED))
     not_sent = isinstance(exc, httpx.ConnectError)
-    return failure(f"{method}: {where}: {'cannot connect' if not_sent else 'connection lost'} ({type(exc).__name__})",
-                   method=method, http_status=503, outcome=Outcome(connection_failed=True, not_sent=not_sent))
+    tls = _tls_reason(exc)
+    what = f"{'cannot connect' if not_sent else 'connection lost'} ({type(exc).__name__}{tls})"
+    # A failed TLS handshake (a plaintext server, an untrusted certificate) does not heal by waiting.
+    outcome = Outcome(connection_failed=True, not_sent=not_sent, permanent=bool(tls))
+    return failure(f"{method}: {where}: {what}", method=method, http_status=503, outcome=outcome)
 
 
 def answer(method: str, response_class: type[Message], status: int, headers: Any, content: bytes, limit: int) -> Message:

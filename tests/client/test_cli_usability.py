@@ -212,6 +212,18 @@ def test_tls_at_a_plaintext_server_gives_a_hint_and_no_core_log(emu: Emulator, v
         assert [line.split(":")[0] for line in proc.stderr.splitlines()] == ["error", "hint"]
 
 
+@pytest.mark.parametrize("transport", ["grpc", "json"])
+def test_tls_at_a_plaintext_server_fails_at_once_with_the_hint(emu: Emulator, transport: str) -> None:
+    """A TLS handshake with a plaintext server does not heal by waiting: no retrying until the deadline."""
+    base = emu.grpc_target if transport == "grpc" else f"https://127.0.0.1:{emu.http_port}"
+    plain = f"grpc://{emu.grpc_target}" if transport == "grpc" else f"http://127.0.0.1:{emu.http_port}"
+    proc = run("inputs", "list", "--transport", transport, "--base", base, "--timeout", "60",
+               env=_env(CLARIFAI_PAT=KEY, CLARIFAI_APP_ID="main"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"use --base {plain}" in proc.stderr, proc.stderr
+    assert "WRONG_VERSION_NUMBER" in proc.stderr and "deadline" not in proc.stderr.lower(), proc.stderr
+
+
 # --- serve and demo -------------------------------------------------------------------------
 
 
