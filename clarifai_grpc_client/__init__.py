@@ -7,6 +7,7 @@ every call shape (retries, deadlines, typed errors), and the typed ``Client``/``
 
 import os as _os
 import sys as _sys
+import typing as _typing
 
 from ._quiet_grpc import quiet_for_command_line as _quiet_for_command_line
 
@@ -50,12 +51,24 @@ from ._errors import (
 )
 from ._grpc_channel import create_aio_grpc_channel, create_grpc_channel
 from ._input_ids import derive_input_id, random_input_id
-from ._json_channel import AsyncJsonChannel, JsonChannel
 from ._policy import AsyncResponseStream, ResponseStream
 from ._retry import NO_RETRY, RetryPolicy
 from ._streaming import AsyncInputStream, InputStream
 from ._upload import InputLimitError, ItemFailure, UploadReport
 from ._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from ._json_channel import AsyncJsonChannel, JsonChannel
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """The JSON channels, imported on first use: gRPC alone never loads the HTTP stack."""
+    if name in ("JsonChannel", "AsyncJsonChannel"):
+        from . import _json_channel
+
+        return getattr(_json_channel, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AlreadyExists",

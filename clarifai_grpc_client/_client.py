@@ -22,6 +22,7 @@ import copy
 import dataclasses
 import functools
 import os
+import sys
 import threading
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
@@ -31,7 +32,7 @@ import grpc
 import grpc.aio
 from google.protobuf.message import Message
 
-from ._calls import Metadata, Method, Routing, v2_method, v2_methods
+from ._calls import Metadata, Method, Routing, v2_method
 from ._config import (
     DEFAULT_STREAM_TIMEOUT,
     DEFAULT_TIMEOUT,
@@ -43,7 +44,6 @@ from ._config import (
 )
 from ._errors import ConfigurationError
 from ._grpc_channel import AsyncGrpcChannel, GrpcChannel, create_aio_grpc_channel, create_grpc_channel
-from ._json_channel import AsyncJsonChannel, JsonChannel
 from ._pagination import aiter_items, aiter_pages, iter_items, iter_pages
 from ._policy import AsyncResponseStream, Policy, ResponseStream
 from ._retry import RetryPolicy
@@ -51,12 +51,13 @@ from ._streaming import AsyncInputStream, InputStream
 from ._transports import AioGrpcTransport, GrpcTransport
 from ._upload import IdMode, Item, Progress, UploadReport, aupload, upload
 from .proto import UserAppIDSet
+from .proto.clarifai.api import service_pb2
 from .proto.clarifai.api.service_pb2_grpc import V2Stub
 from .proto.v2_client_methods import AsyncV2Methods, SyncV2Methods
 
 R = TypeVar("R", bound=Message)
 S = TypeVar("S", bound="_Settings")
-RPC_NAMES: frozenset[str] = frozenset(name for name in v2_methods() if not name.startswith("/"))
+RPC_NAMES: frozenset[str] = frozenset(m.name for m in service_pb2.DESCRIPTOR.services_by_name["V2"].methods)
 _UNSET: Any = object()
 
 # Pickling and forks: a client travels as its settings; its channel is opened where it is used.
@@ -89,13 +90,32 @@ def _environment_credentials() -> Credentials | None:
 
 
 def open_channel(config: ChannelConfig) -> grpc.Channel:
-    """The sync channel for ``config``'s transport."""
-    return JsonChannel(config) if config.transport == "json" else create_grpc_channel(config)
+    """The sync channel for ``config``'s transport (the HTTP stack is imported only for JSON)."""
+    if config.transport == "json":
+        from ._json_channel import JsonChannel
+
+        return JsonChannel(config)
+    return create_grpc_channel(config)
 
 
 def open_async_channel(config: ChannelConfig) -> grpc.aio.Channel:
-    """The ``asyncio`` channel for ``config``'s transport."""
-    return AsyncJsonChannel(config) if config.transport == "json" else create_aio_grpc_channel(config)
+    """The ``asyncio`` channel for ``config``'s transport (the HTTP stack is imported only for JSON)."""
+    if config.transport == "json":
+        from ._json_channel import AsyncJsonChannel
+
+        return AsyncJsonChannel(config)
+    return create_aio_grpc_channel(config)
+
+
+def _transport_of(channel: Any, grpc_class: type, json_class_name: str, wrap: Any) -> Any:
+    """The transport of one of this package's channels, else ``wrap(channel)`` for a foreign gRPC channel.
+
+    A JSON channel can exist only once its module is loaded, so the check never imports the HTTP stack.
+    """
+    json_module = sys.modules.get(f"{__package__}._json_channel")
+    json_class: Any = getattr(json_module, json_class_name) if json_module is not None else ()
+    ours: Any = channel if isinstance(channel, (grpc_class, json_class)) else None
+    return ours.transport if ours is not None else wrap(channel)
 
 
 class _Settings:
@@ -320,7 +340,7 @@ class Client(_Settings, SyncV2Methods):
         self._owns_channel = channel is None
         self.channel: grpc.Channel = channel if channel is not None else open_channel(self.config)
         own = self.channel
-        self._transport: Any = own.transport if isinstance(own, (GrpcChannel, JsonChannel)) else GrpcTransport(own)
+        self._transport: Any = _transport_of(own, GrpcChannel, "JsonChannel", GrpcTransport)
         self.stub = V2Stub(self.channel)
         if self._owns_channel:
             _reopenable.add(self)
@@ -328,7 +348,7 @@ class Client(_Settings, SyncV2Methods):
     def _open(self) -> None:
         channel = open_channel(self.config)
         self._exchanges = {}
-        self._transport = channel.transport if isinstance(channel, (GrpcChannel, JsonChannel)) else GrpcTransport(channel)
+        self._transport = _transport_of(channel, GrpcChannel, "JsonChannel", GrpcTransport)
         self.stub = V2Stub(channel)
         self.channel = channel
         _reopenable.add(self)
@@ -482,8 +502,7 @@ class AsyncClient(_Settings, AsyncV2Methods):
         self._owns_channel = channel is None
         self.channel: grpc.aio.Channel = channel if channel is not None else open_async_channel(self.config)
         own = self.channel
-        self._transport: Any = (own.transport if isinstance(own, (AsyncGrpcChannel, AsyncJsonChannel))
-                                else AioGrpcTransport(own))
+        self._transport: Any = _transport_of(own, AsyncGrpcChannel, "AsyncJsonChannel", AioGrpcTransport)
         self.stub = V2Stub(self.channel)
         if self._owns_channel:
             _reopenable.add(self)
@@ -491,8 +510,7 @@ class AsyncClient(_Settings, AsyncV2Methods):
     def _open(self) -> None:
         channel = open_async_channel(self.config)
         self._exchanges = {}
-        self._transport = (channel.transport if isinstance(channel, (AsyncGrpcChannel, AsyncJsonChannel))
-                           else AioGrpcTransport(channel))
+        self._transport = _transport_of(channel, AsyncGrpcChannel, "AsyncJsonChannel", AioGrpcTransport)
         self.stub = V2Stub(channel)
         self.channel = channel
         _reopenable.add(self)

@@ -64,8 +64,13 @@ class PathTemplate:
 
     template: str
     variables: tuple[str, ...]
-    regex: re.Pattern[str]
+    pattern: str
     literal_segments: int
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """Compiled on first match: only a server routes by path, and most rules are never matched."""
+        return re.compile(self.pattern)
 
     @classmethod
     @functools.lru_cache(maxsize=None)
@@ -81,7 +86,7 @@ class PathTemplate:
         if "{" in _VAR.sub("", template) or "}" in _VAR.sub("", template):
             raise TranscodingError(f"path template {template!r} has a malformed variable")
         literal = sum(1 for seg in template.split("/") if seg and not _VAR.fullmatch(seg))
-        return cls(template, variables, re.compile(pattern + r"\Z"), literal)
+        return cls(template, variables, pattern + r"\Z", literal)
 
     def expand(self, values: Mapping[str, str]) -> str:
         """The path with each variable's value percent-encoded (``/`` included) as one segment."""

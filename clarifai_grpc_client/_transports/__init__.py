@@ -5,11 +5,26 @@ HTTP/JSON sync (:class:`HttpTransport`) and HTTP/JSON ``asyncio`` (:class:`Async
 The policy above them (:mod:`.._policy`) adds metadata, deadlines, retries and typed errors.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._base import AsyncStream, AsyncTransport, IdleTimeout, SyncStream, SyncTransport
 from .grpc_aio import AioGrpcTransport
 from .grpc_sync import GrpcTransport
-from .http_async import AsyncHttpTransport
-from .http_sync import HttpTransport
+
+if TYPE_CHECKING:
+    from .http_async import AsyncHttpTransport
+    from .http_sync import HttpTransport
+
+_LAZY = {"AsyncHttpTransport": "http_async", "HttpTransport": "http_sync"}
+
+
+def __getattr__(name: str) -> Any:
+    """The HTTP transports, imported on first use so that gRPC alone never loads the HTTP stack."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AioGrpcTransport",

@@ -1,0 +1,49 @@
+"""Importing the package, or using it over gRPC alone, never loads the HTTP stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HTTP_STACK = ("httpx", "h11", "httpcore", "anyio")
+
+
+def loaded_after(code: str) -> list[str]:
+    """The top-level modules of the HTTP stack loaded by running ``code`` in a fresh interpreter."""
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    return [m for m in HTTP_STACK if m in loaded]
+
+
+def test_import_loads_no_http_stack() -> None:
+    assert loaded_after("import clarifai_grpc_client") == []
+
+
+def test_grpc_client_loads_no_http_stack() -> None:
+    code = ("import clarifai_grpc_client as c\n"
+            "client = c.Client('grpc', 'grpc://127.0.0.1:1', pat='k', environ={})\n"
+            "client.stub.ListInputs; client.v2.ListInputs; client.close()\n"
+            "async def main():\n"
+            "    async with c.AsyncClient('grpc', 'grpc://127.0.0.1:1', pat='k', environ={}) as a:\n"
+            "        a.v2.ListInputs\n"
+            "import asyncio; asyncio.run(main())")
+    assert loaded_after(code) == []
+
+
+def test_json_client_loads_it_on_demand() -> None:
+    code = "import clarifai_grpc_client as c\nc.Client('json', 'http://127.0.0.1:1', pat='k', environ={}).close()"
+    assert "httpx" in loaded_after(code)
+
+
+def test_json_names_stay_public() -> None:
+    import clarifai_grpc_client
+    from clarifai_grpc_client._json_channel import AsyncJsonChannel, JsonChannel
+    from clarifai_grpc_client._transports import AsyncHttpTransport, HttpTransport
+    from clarifai_grpc_client._transports.http_async import AsyncHttpTransport as A
+    from clarifai_grpc_client._transports.http_sync import HttpTransport as H
+
+    assert clarifai_grpc_client.JsonChannel is JsonChannel
+    assert clarifai_grpc_client.AsyncJsonChannel is AsyncJsonChannel
+    assert (HttpTransport, AsyncHttpTransport) == (H, A)
