@@ -101,6 +101,7 @@ def main() -> None:
     add_V2Servicer_to_server(Servicer(), server)
     server.add_insecure_port(f"127.0.0.1:{grpc_port}")
     server.start()
+    ThreadingHTTPServer.request_queue_size = 256  # many clients connect at once (32 calls in flight)
     http = ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
     http.daemon_threads = True
     threading.Thread(target=http.serve_forever, daemon=True).start()

@@ -1,0 +1,286 @@
+"""The speed table, side by side in one run: ours against raw floors and the published client.
+
+    python benchmarks/bench_speed.py [--rounds 15] [--calls 100] [--seconds 1]
+
+Against ``benchmarks/canned_server.py`` in its own process (answers cost the server next to
+nothing). Each row alternates ours and its floor in rounds; a row's ratio is the median of the
+per-round ratios (their range in brackets):
+
+1. PostModelOutputs over JSON, one URL input, p50: our ``Client("json")`` stub vs a raw
+   ``httpx.Client`` POST of the body serialized once (the floor), and the published
+   ``clarifai-grpc`` JSON channel (its own process, ``_published_speed.py``);
+2. the same with a 100 KiB image sent as bytes (base64 in the JSON body);
+3. ListInputs with 128 inputs per page over JSON (the floor reads the body, parses nothing);
+4. ``AsyncClient("json")`` with 32 calls in flight vs ``AsyncClient("grpc")``: calls/s; raw
+   ``httpx.AsyncClient`` (and ``aiohttp``, when importable) with the same 32 in flight, for the
+   library floor;
+5. checked ``client.PostModelOutputs`` over gRPC vs the raw stub on a plain channel: p50 and
+   client CPU per call;
+6. cold ``import clarifai_grpc_client`` vs the published ``ClarifaiChannel`` + ``service_pb2_grpc``
+   (fresh interpreters, wall time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._common import KEY, canned_process  # noqa: E402
+from clarifai_grpc_client import AsyncClient, Client  # noqa: E402
+from clarifai_grpc_client._calls import v2_method  # noqa: E402
+from clarifai_grpc_client._json_format import to_json  # noqa: E402
+from clarifai_grpc_client._transports._json_wire import Prepared, rule_of  # noqa: E402
+from clarifai_grpc_client.proto import (  # noqa: E402
+    Data,
+    Image,
+    Input,
+    ListInputsRequest,
+    PostModelOutputsRequest,
+    UserAppIDSet,
+    V2Stub,
+)
+
+METADATA = (("authorization", f"Key {KEY}"),)
+APP = UserAppIDSet(user_id="me", app_id="main")
+IMAGE = bytes(range(256)) * 400  # 100 KiB
+
+
+def predict(image: bytes | None = None) -> PostModelOutputsRequest:
+    img = Image(base64=image) if image else Image(url="https://samples.example/dog.jpg")
+    return PostModelOutputsRequest(user_app_id=APP, model_id="general-image-recognition",
+                                   inputs=[Input(data=Data(image=img))])
+
+
+CASES: dict[str, tuple[str, Any]] = {
+    "predict, 1 URL input": ("PostModelOutputs", predict()),
+    "predict, 100 KiB image": ("PostModelOutputs", predict(IMAGE)),
+    "ListInputs 128 per page": ("ListInputs", ListInputsRequest(user_app_id=APP, page=1, per_page=128)),
+}
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def timed(call: Callable[[], Any], n: int) -> tuple[float, float]:
+    """p50 seconds and client CPU seconds per call over ``n`` calls."""
+    out = []
+    cpu = time.process_time()
+    for _ in range(n):
+        t = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - t)
+    return p50(out), (time.process_time() - cpu) / n
+
+
+def ratios(pairs: list[tuple[float, float]]) -> str:
+    r = sorted(a / b for a, b in pairs)
+    return f"{statistics.median(r):.2f} [{r[0]:.2f}..{r[-1]:.2f}]"
+
+
+def json_rows(base: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
+    """Rows 1-3: ours vs the raw httpx floor, alternating per round."""
+    out: dict[str, dict[str, Any]] = {}
+    raw = httpx.Client(base_url=base, timeout=None, trust_env=False)
+    with Client("json", base, pat=KEY, environ={}) as client:
+        for label, (rpc, request) in CASES.items():
+            prepared = Prepared(rpc, rule_of(v2_method(rpc)), request, METADATA, 1 << 30)
+            verb, url, body, headers = prepared.verb, prepared.url, prepared.body, prepared.headers
+            stub_call = getattr(client.stub, rpc)
+
+            def floor() -> None:
+                raw.request(verb, url, content=body, headers=headers).read()
+
+            def ours() -> None:
+                stub_call(request)
+
+            for _ in range(30):
+                floor()
+                ours()
+            pairs, cpu_pairs, o_p50, f_p50 = [], [], [], []
+            for i in range(rounds):
+                first, second = (ours, floor) if i % 2 else (floor, ours)
+                a = timed(first, calls)
+                b = timed(second, calls)
+                o, f = (a, b) if first is ours else (b, a)
+                pairs.append((o[0], f[0]))
+                cpu_pairs.append((o[1], f[1]))
+                o_p50.append(o[0])
+                f_p50.append(f[0])
+            out[label] = {"ours": p50(o_p50), "floor": p50(f_p50), "ratio": ratios(pairs),
+                          "cpu_ratio": ratios(cpu_pairs)}
+    raw.close()
+    return out
+
+
+def published_rows(base: str, calls: int) -> dict[str, dict[str, float]]:
+    script = Path(__file__).with_name("_published_speed.py")
+    requests_json = {label: [rpc, to_json(req).decode()] for label, (rpc, req) in CASES.items()}
+    result = subprocess.run([sys.executable, str(script), base, KEY, str(calls)], input=json.dumps(requests_json),
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+async def in_flight(call: Callable[[], Any], seconds: float, n: int = 32) -> float:
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            await call()
+            done += 1
+
+    t = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(n)))
+    return done / (time.perf_counter() - t)
+
+
+async def async_rows(server: Any, rounds: int, seconds: float) -> dict[str, Any]:
+    """Row 4: calls/s with 32 in flight, each side in turn per round."""
+    rpc, request = CASES["predict, 1 URL input"]
+    prepared = Prepared(rpc, rule_of(v2_method(rpc)), request, METADATA, 1 << 30)
+    sides: dict[str, Callable[[], Any]] = {}
+    json_client = AsyncClient("json", server.http_base, pat=KEY, environ={})
+    grpc_client = AsyncClient("grpc", f"grpc://{server.grpc_target}", pat=KEY, environ={})
+    raw_httpx = httpx.AsyncClient(base_url=server.http_base, timeout=None, trust_env=False,
+                                  limits=httpx.Limits(max_connections=32, max_keepalive_connections=32))
+    sides["ours grpc"] = lambda: grpc_client.stub.PostModelOutputs(request)
+    sides["ours json"] = lambda: json_client.stub.PostModelOutputs(request)
+
+    async def httpx_post() -> None:
+        r = await raw_httpx.request(prepared.verb, prepared.url, content=prepared.body, headers=prepared.headers)
+        await r.aread()
+
+    sides["raw httpx"] = httpx_post
+    session = None
+    try:
+        import aiohttp
+
+        session = aiohttp.ClientSession(server.http_base, connector=aiohttp.TCPConnector(limit=32))
+
+        async def aiohttp_post() -> None:
+            assert session is not None
+            async with session.request(prepared.verb, prepared.url, data=prepared.body,
+                                       headers=prepared.headers) as r:
+                await r.read()
+
+        sides["raw aiohttp"] = aiohttp_post
+    except ImportError:
+        pass
+    for call in sides.values():
+        await in_flight(call, 0.5)
+    samples: dict[str, list[float]] = {k: [] for k in sides}
+    for _ in range(rounds):
+        for k, call in sides.items():
+            samples[k].append(await in_flight(call, seconds))
+    await json_client.close()
+    await grpc_client.close()
+    await raw_httpx.aclose()
+    if session is not None:
+        await session.close()
+    out: dict[str, Any] = {k: p50(v) for k, v in samples.items()}
+    out["json/grpc"] = ratios(list(zip(samples["ours json"], samples["ours grpc"])))
+    out["httpx/grpc"] = ratios(list(zip(samples["raw httpx"], samples["ours grpc"])))
+    if "raw aiohttp" in samples:
+        out["aiohttp/grpc"] = ratios(list(zip(samples["raw aiohttp"], samples["ours grpc"])))
+    return out
+
+
+def checked_row(target: str, rounds: int, calls: int) -> dict[str, Any]:
+    """Row 5: ``client.PostModelOutputs`` vs the raw stub, p50 and CPU per call."""
+    _, request = CASES["predict, 1 URL input"]
+    channel = grpc.insecure_channel(target)
+    raw = V2Stub(channel).PostModelOutputs
+    client = Client("grpc", f"grpc://{target}", pat=KEY, environ={})
+
+    def floor() -> None:
+        raw(request, metadata=METADATA)
+
+    def ours() -> None:
+        client.PostModelOutputs(request)
+
+    for _ in range(100):
+        floor()
+        ours()
+    pairs, cpu_pairs, o_p50, f_p50 = [], [], [], []
+    for i in range(rounds):
+        first, second = (ours, floor) if i % 2 else (floor, ours)
+        a, b = timed(first, calls * 4), timed(second, calls * 4)
+        o, f = (a, b) if first is ours else (b, a)
+        pairs.append((o[0], f[0]))
+        cpu_pairs.append((o[1], f[1]))
+        o_p50.append(o[0])
+        f_p50.append(f[0])
+    client.close()
+    channel.close()
+    return {"ours": p50(o_p50), "floor": p50(f_p50), "ratio": ratios(pairs), "cpu_ratio": ratios(cpu_pairs)}
+
+
+def import_row(rounds: int) -> dict[str, Any]:
+    """Row 6: fresh interpreters, alternating, wall time of the import alone (interpreter start excluded)."""
+    codes = {"ours": "import clarifai_grpc_client",
+             "official": "from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel\n"
+                         "from clarifai_grpc.grpc.api import service_pb2_grpc"}
+
+    def once(code: str) -> float:
+        probe = f"import time\nt = time.perf_counter()\n{code}\nprint(time.perf_counter() - t)"
+        return float(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                    check=True).stdout)
+
+    for code in codes.values():
+        once(code)
+    pairs = []
+    for i in range(rounds):
+        order = ["ours", "official"] if i % 2 else ["official", "ours"]
+        got = {k: once(codes[k]) for k in order}
+        pairs.append((got["ours"], got["official"]))
+    return {"ours": p50([a for a, _ in pairs]), "official": p50([b for _, b in pairs]), "ratio": ratios(pairs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=100, help="calls per side per round")
+    parser.add_argument("--seconds", type=float, default=1.0, help="seconds per side per async round")
+    parser.add_argument("--only", default="123456", help="rows to run, e.g. 14")
+    args = parser.parse_args()
+    with canned_process() as server:
+        if set("123") & set(args.only):
+            rows = json_rows(server.http_base, args.rounds, args.calls)
+            theirs = published_rows(server.http_base, args.calls * 5)
+            print("rows 1-3: JSON, p50 per call (ours / raw httpx floor; ours / published clarifai-grpc)")
+            for label, row in rows.items():
+                t = theirs[label]
+                print(f"  {label:<24} ours {row['ours'] * 1e6:7.0f} us  floor {row['floor'] * 1e6:7.0f} us  "
+                      f"ours/floor {row['ratio']}  CPU ours/floor {row['cpu_ratio']}  "
+                      f"published {t['p50_ms'] * 1e3:7.0f} us  ours/published {row['ours'] * 1e3 / t['p50_ms']:.2f}")
+        if "4" in args.only:
+            a = asyncio.run(async_rows(server, max(3, args.rounds // 3), args.seconds))
+            print("row 4: async, 32 calls in flight, calls/s")
+            print("  " + "  ".join(f"{k} {v:.0f}" for k, v in a.items() if isinstance(v, float)))
+            print("  " + "  ".join(f"{k} {v}" for k, v in a.items() if isinstance(v, str)))
+        if "5" in args.only:
+            c = checked_row(server.grpc_target, args.rounds, args.calls)
+            print(f"row 5: checked client.PostModelOutputs over gRPC: ours {c['ours'] * 1e6:.0f} us  raw stub "
+                  f"{c['floor'] * 1e6:.0f} us  p50 ours/raw {c['ratio']}  CPU ours/raw {c['cpu_ratio']}")
+        if "6" in args.only:
+            i = import_row(args.rounds)
+            print(f"row 6: cold import: ours {i['ours'] * 1e3:.0f} ms  official {i['official'] * 1e3:.0f} ms  "
+                  f"ours/official {i['ratio']}")
+
+
+if __name__ == "__main__":
+    main()
