@@ -1,11 +1,10 @@
 """Clients travel to other processes as their settings: pickled, unpickled with no channel until
-first use, the key carried or left to the receiving environment, and safe across a fork. Over
-both transports, sync and async, against the emulator."""
+first use, the key carried or left to the receiving environment. Over both transports, sync and
+async, against the emulator (forks: test_client_fork.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import pickle
 from collections.abc import Iterator
 from typing import Any
@@ -93,33 +92,6 @@ def test_an_async_client_pickles_too(emulator: Emulator, transport: str) -> None
             await client.close()
 
     assert asyncio.run(main()) == ["one"]
-
-
-def _child(client: Client, settings: dict[str, Any], queue: Any) -> None:
-    try:
-        inherited = _ids(client)
-        fresh = Client(**settings)
-        queue.put((inherited, _ids(fresh), id(client.channel)))
-    except BaseException as exc:  # reported to the parent, which fails the test
-        queue.put(repr(exc))
-
-
-def test_clients_work_in_a_forked_child(emulator: Emulator, transport: str) -> None:
-    """A child forked from a process with a busy client opens its own channel, and can build new clients."""
-    settings = _settings(emulator, transport)
-    client = Client(**settings)
-    assert _ids(client) == ["one"]
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(client, settings, queue))
-    proc.start()
-    result = queue.get(timeout=60)
-    proc.join(30)
-    assert result[:2] == (["one"], ["one"]), result
-    assert result[2] != id(client.channel)  # the child used a channel of its own, not the parent's
-    assert proc.exitcode == 0
-    assert _ids(client) == ["one"]  # the parent's channel is untouched
-    client.close()
 
 
 def test_pickling_leaves_the_settings_intact(emulator: Emulator) -> None:
