@@ -17,7 +17,7 @@ per-round ratios (their range in brackets):
 5. checked ``client.PostModelOutputs`` over gRPC vs the raw stub on a plain channel: p50 and
    client CPU per call;
 6. cold ``import clarifai_grpc_client`` vs the published ``ClarifaiChannel`` + ``service_pb2_grpc``
-   (fresh interpreters, wall time).
+   (fresh interpreters, wall time of the import, both from bytecode as an installed package is).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -32,9 +33,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 import httpx
+import urllib3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import KEY, canned_process  # noqa: E402
@@ -94,6 +97,7 @@ def json_rows(base: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
     """Rows 1-3: ours vs the raw httpx floor, alternating per round."""
     out: dict[str, dict[str, Any]] = {}
     raw = httpx.Client(base_url=base, timeout=None, trust_env=False)
+    pool = urllib3.HTTPConnectionPool(urlsplit(base).hostname, urlsplit(base).port, maxsize=1)
     with Client("json", base, pat=KEY, environ={}) as client:
         for label, (rpc, request) in CASES.items():
             prepared = Prepared(rpc, rule_of(v2_method(rpc)), request, METADATA, 1 << 30)
@@ -103,13 +107,16 @@ def json_rows(base: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
             def floor() -> None:
                 raw.request(verb, url, content=body, headers=headers).read()
 
+            def floor_urllib3() -> None:
+                pool.urlopen(verb, url, body=body, headers=headers)
+
             def ours() -> None:
                 stub_call(request)
 
             for _ in range(30):
                 floor()
                 ours()
-            pairs, cpu_pairs, o_p50, f_p50 = [], [], [], []
+            pairs, cpu_pairs, lib_pairs, o_p50, f_p50 = [], [], [], [], []
             for i in range(rounds):
                 first, second = (ours, floor) if i % 2 else (floor, ours)
                 a = timed(first, calls)
@@ -117,11 +124,13 @@ def json_rows(base: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
                 o, f = (a, b) if first is ours else (b, a)
                 pairs.append((o[0], f[0]))
                 cpu_pairs.append((o[1], f[1]))
+                lib_pairs.append((timed(floor_urllib3, calls)[0], f[0]))
                 o_p50.append(o[0])
                 f_p50.append(f[0])
             out[label] = {"ours": p50(o_p50), "floor": p50(f_p50), "ratio": ratios(pairs),
-                          "cpu_ratio": ratios(cpu_pairs)}
+                          "cpu_ratio": ratios(cpu_pairs), "urllib3": ratios(lib_pairs)}
     raw.close()
+    pool.close()
     return out
 
 
@@ -209,24 +218,31 @@ def checked_row(target: str, rounds: int, calls: int) -> dict[str, Any]:
     def floor() -> None:
         raw(request, metadata=METADATA)
 
+    def floor_deadline() -> None:  # the client's default 60 s deadline, which a gRPC timer costs
+        raw(request, metadata=METADATA, timeout=60.0)
+
     def ours() -> None:
         client.PostModelOutputs(request)
 
     for _ in range(100):
         floor()
         ours()
-    pairs, cpu_pairs, o_p50, f_p50 = [], [], [], []
+    pairs, cpu_pairs, d_pairs, d_cpu_pairs, o_p50, f_p50 = [], [], [], [], [], []
     for i in range(rounds):
         first, second = (ours, floor) if i % 2 else (floor, ours)
         a, b = timed(first, calls * 4), timed(second, calls * 4)
         o, f = (a, b) if first is ours else (b, a)
+        d = timed(floor_deadline, calls * 4)
         pairs.append((o[0], f[0]))
         cpu_pairs.append((o[1], f[1]))
+        d_pairs.append((o[0], d[0]))
+        d_cpu_pairs.append((o[1], d[1]))
         o_p50.append(o[0])
         f_p50.append(f[0])
     client.close()
     channel.close()
-    return {"ours": p50(o_p50), "floor": p50(f_p50), "ratio": ratios(pairs), "cpu_ratio": ratios(cpu_pairs)}
+    return {"ours": p50(o_p50), "floor": p50(f_p50), "ratio": ratios(pairs), "cpu_ratio": ratios(cpu_pairs),
+            "deadline_ratio": ratios(d_pairs), "deadline_cpu_ratio": ratios(d_cpu_pairs)}
 
 
 def import_row(rounds: int) -> dict[str, Any]:
@@ -235,9 +251,12 @@ def import_row(rounds: int) -> dict[str, Any]:
              "official": "from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel\n"
                          "from clarifai_grpc.grpc.api import service_pb2_grpc"}
 
+    # Both sides from bytecode, as installed: the first run writes the missing .pyc files.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
     def once(code: str) -> float:
         probe = f"import time\nt = time.perf_counter()\n{code}\nprint(time.perf_counter() - t)"
-        return float(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+        return float(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                                     check=True).stdout)
 
     for code in codes.values():
@@ -266,7 +285,8 @@ def main() -> None:
                 t = theirs[label]
                 print(f"  {label:<24} ours {row['ours'] * 1e6:7.0f} us  floor {row['floor'] * 1e6:7.0f} us  "
                       f"ours/floor {row['ratio']}  CPU ours/floor {row['cpu_ratio']}  "
-                      f"published {t['p50_ms'] * 1e3:7.0f} us  ours/published {row['ours'] * 1e3 / t['p50_ms']:.2f}")
+                      f"published {t['p50_ms'] * 1e3:7.0f} us  ours/published {row['ours'] * 1e3 / t['p50_ms']:.2f}  "
+                      f"(raw urllib3/raw httpx {row['urllib3']})")
         if "4" in args.only:
             a = asyncio.run(async_rows(server, max(3, args.rounds // 3), args.seconds))
             print("row 4: async, 32 calls in flight, calls/s")
@@ -276,6 +296,8 @@ def main() -> None:
             c = checked_row(server.grpc_target, args.rounds, args.calls)
             print(f"row 5: checked client.PostModelOutputs over gRPC: ours {c['ours'] * 1e6:.0f} us  raw stub "
                   f"{c['floor'] * 1e6:.0f} us  p50 ours/raw {c['ratio']}  CPU ours/raw {c['cpu_ratio']}")
+            print(f"       against the raw stub with the same 60 s deadline: p50 {c['deadline_ratio']}  "
+                  f"CPU {c['deadline_cpu_ratio']}")
         if "6" in args.only:
             i = import_row(args.rounds)
             print(f"row 6: cold import: ours {i['ours'] * 1e3:.0f} ms  official {i['official'] * 1e3:.0f} ms  "

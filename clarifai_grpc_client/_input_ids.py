@@ -13,7 +13,6 @@ upload stored anew.
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 from .proto import Data
 
@@ -31,4 +30,6 @@ def derive_input_id(data: Data, source: str = "") -> str:
 
 def random_input_id() -> str:
     """A fresh random id (32 lowercase hex digits): the same item uploaded twice is stored twice."""
+    import uuid  # here: the module (and the platform probing it does) costs the package's import time
+
     return uuid.uuid4().hex
