@@ -225,7 +225,40 @@ def _bytes(value: Any) -> bytes:
     return base64.b64decode(raw.translate(_B64) + b"=" * (-len(raw) % 4), validate=True)
 
 
+_EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
+
+
+def _utc_timestamp(text: str) -> tuple[int, int] | None:
+    """Seconds and nanos of the form the service writes (``2024-05-01T12:34:56.789Z``), by slicing:
+    about a third of the regex route's cost. None for any other form."""
+    n = len(text)
+    if not (20 <= n <= 30 and text[-1] == "Z" and text[10] == "T" and text.isascii()):
+        return None
+    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    if not (digits.isdigit() and text[4] == text[7] == "-" and text[13] == text[16] == ":"):
+        return None
+    if n == 20:
+        nanos = 0
+    else:
+        frac = text[20:-1]
+        if text[19] != "." or not frac.isdigit():
+            return None
+        nanos = int(frac.ljust(9, "0"))
+    try:
+        day = datetime.date(int(digits[0:4]), int(digits[4:6]), int(digits[6:8])).toordinal() - _EPOCH_DAY
+    except ValueError:
+        return None
+    hour, minute, second = int(digits[8:10]), int(digits[10:12]), int(digits[12:14])
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return day * 86400 + hour * 3600 + minute * 60 + second, nanos
+
+
 def _set_timestamp(ts: Any, text: Any) -> None:
+    fast = _utc_timestamp(text) if type(text) is str else None
+    if fast is not None:
+        ts.seconds, ts.nanos = fast
+        return
     m = _TIME.match(text) if isinstance(text, str) else None
     if m is None:
         ts.FromJsonString(text)

@@ -46,3 +46,22 @@ def test_orjson_is_used_when_installed() -> None:
     assert _json_format._orjson() is orjson
     doc = DOCUMENTS[1]
     assert _json_format.dumps(doc) == orjson.dumps(doc)
+
+
+@pytest.mark.parametrize("text", [
+    "1970-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "2024-02-29T12:00:00.5Z",
+    "2026-12-02T18:20:31.123456Z", "2023-02-29T12:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T23:59:60Z",
+    "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00.1234567890Z", "2024-01-01T00:00:00+01:00", "2024-1-01T00:00:00Z",
+])
+def test_timestamps_read_as_the_reference_parser_reads_them(text: str) -> None:
+    from google.protobuf import json_format
+
+    try:
+        want: Any = json_format.ParseDict({"created_at": text}, Input()).created_at
+    except json_format.ParseError:
+        want = "refused"
+    try:
+        got: Any = _json_format.parse_dict({"created_at": text}, Input()).created_at
+    except json_format.ParseError:
+        got = "refused"
+    assert got == want
