@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError
@@ -185,6 +185,31 @@ class CallEvent:
 Observer = Callable[[CallEvent], None]
 
 
+class AttemptScope(Protocol):
+    """One attempt seen from its start: the metadata it adds to the request, and its end."""
+
+    metadata: Sequence[tuple[str, str]]
+
+    def end(self, event: CallEvent) -> None: ...
+
+
+@runtime_checkable
+class AttemptTracer(Protocol):
+    """An observer that sees each attempt begin, before its metadata is built (for tracing).
+
+    Given in ``observers``, it is kept apart from the plain observers: ``begin_attempt`` runs as
+    each attempt starts and the scope it returns is ended with the attempt's event.
+    """
+
+    def begin_attempt(self, method: str, attempt: int, config: ChannelConfig) -> AttemptScope: ...
+
+
+def split_observers(observers: Sequence[Observer | AttemptTracer]) -> tuple[tuple[Observer, ...], tuple[AttemptTracer, ...]]:
+    """Plain observers and attempt tracers, each in the order given."""
+    tracers = tuple(o for o in observers if isinstance(o, AttemptTracer))
+    return tuple(o for o in observers if not isinstance(o, AttemptTracer)), tracers
+
+
 @dataclass(frozen=True)
 class ChannelConfig:
     """Everything a channel needs. Immutable; derive variants with the ``with_*`` methods."""
@@ -201,6 +226,7 @@ class ChannelConfig:
     user_agent: str = USER_AGENT
     request_id_prefix: str = ""
     observers: tuple[Observer, ...] = ()
+    tracers: tuple[AttemptTracer, ...] = ()
     http_max_connections: int = 100
     stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT
     stream_idle_timeout: float | None = None
@@ -242,7 +268,9 @@ class ChannelConfig:
     def with_metadata(self, metadata: Sequence[tuple[str, str]]) -> ChannelConfig:
         return dataclasses.replace(self, metadata=self.metadata + tuple(metadata))
 
-    def with_observer(self, observer: Observer) -> ChannelConfig:
+    def with_observer(self, observer: Observer | AttemptTracer) -> ChannelConfig:
+        if isinstance(observer, AttemptTracer):
+            return dataclasses.replace(self, tracers=self.tracers + (observer,))
         return dataclasses.replace(self, observers=self.observers + (observer,))
 
     def call_metadata(self, extra: Sequence[tuple[str, str | bytes]] | None) -> list[tuple[str, str | bytes]]:
@@ -302,7 +330,7 @@ def build_config(
     metadata: Sequence[tuple[str, str]] = (),
     grpc_options: Sequence[tuple[str, Any]] = (),
     request_id_prefix: str = "",
-    observers: Sequence[Observer] = (),
+    observers: Sequence[Observer | AttemptTracer] = (),
     environ: Mapping[str, str] | None = None,
     stream_timeout: float | None = DEFAULT_STREAM_TIMEOUT,
     stream_idle_timeout: float | None = None,
@@ -359,7 +387,8 @@ def build_config(
         metadata=tuple(metadata),
         grpc_options=tuple(grpc_options),
         request_id_prefix=request_id_prefix,
-        observers=tuple(observers),
+        observers=split_observers(observers)[0],
+        tracers=split_observers(observers)[1],
         stream_timeout=stream_timeout,
         stream_idle_timeout=stream_idle_timeout,
         max_message_bytes=max_message_bytes,

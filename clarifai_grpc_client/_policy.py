@@ -37,7 +37,7 @@ import grpc
 from google.protobuf.message import Message
 
 from ._calls import Metadata, Method, check_timeout
-from ._config import CallEvent, ChannelConfig, check_metadata
+from ._config import AttemptScope, CallEvent, ChannelConfig, check_metadata
 from ._errors import (
     ApiError,
     ClarifaiError,
@@ -143,7 +143,26 @@ class Policy:
 
     def observing(self) -> bool:
         """Whether attempts are reported (observers, or DEBUG logging)."""
-        return bool(self.config.observers) or logger.isEnabledFor(logging.DEBUG)
+        return bool(self.config.observers or self.config.tracers) or logger.isEnabledFor(logging.DEBUG)
+
+    def begin(self, name: str, attempt: int, metadata: Md, scopes: list[AttemptScope]) -> Md:
+        """Start one attempt for the tracers (into ``scopes``): ``metadata`` plus what they add,
+        for keys not already set."""
+        scopes.clear()
+        extra: list[tuple[str, str]] = []
+        for tracer in self.config.tracers:
+            try:
+                scope = tracer.begin_attempt(name, attempt, self.config)
+                check_metadata(tuple(scope.metadata))
+            except Exception:  # a tracer must never break a call
+                logger.exception("call tracer %r failed", tracer)
+                continue
+            scopes.append(scope)
+            extra.extend(scope.metadata)
+        if not extra:
+            return metadata
+        keys = {k for k, _ in metadata}
+        return metadata + tuple(kv for kv in extra if kv[0] not in keys)
 
     def _state(self, method: Method[Any, Any], request: Any, timeout: float | None, retry: RetryPolicy,
                started: float | None = None, idempotent: bool | None = None) -> RetryState:
@@ -161,11 +180,13 @@ class Policy:
         md = self.metadata(metadata)
         deadline = self.deadline(timeout, self.timeout)
         policy = retry or self.retry
+        scopes: list[AttemptScope] = []
 
         def attempt(remaining: float | None) -> Attempted[Any]:
             started = time.perf_counter()
+            sent = self.begin(method.name, state.attempts, md, scopes) if self.config.tracers else md
             try:
-                value = exchange(request, timeout=remaining, metadata=md, **kwargs)
+                value = exchange(request, timeout=remaining, metadata=sent, **kwargs)
             except grpc.RpcError as err:
                 return Attempted(error=err, outcome=outcome_of(err), duration=time.perf_counter() - started)
             response = value if pick is None else pick(value)
@@ -174,7 +195,7 @@ class Policy:
 
         if self.observing():
             state = self._state(method, request, deadline, policy)
-            result = run(state, attempt, self._observer(method))
+            result = run(state, attempt, self._observer(method, scopes))
         else:
             # The common case inline: one attempt, no result object on success.
             started = time.monotonic()
@@ -203,11 +224,13 @@ class Policy:
         md = self.metadata(metadata)
         deadline = self.deadline(timeout, self.timeout)
         policy = retry or self.retry
+        scopes: list[AttemptScope] = []
 
         async def attempt(remaining: float | None) -> Attempted[Any]:
             started = time.perf_counter()
+            sent = self.begin(method.name, state.attempts, md, scopes) if self.config.tracers else md
             try:
-                response = await exchange(request, timeout=remaining, metadata=md, **kwargs)
+                response = await exchange(request, timeout=remaining, metadata=sent, **kwargs)
             except grpc.RpcError as err:
                 return Attempted(error=err, outcome=outcome_of(err), duration=time.perf_counter() - started)
             return Attempted(value=response, outcome=self.retryable_status(response, policy),
@@ -215,7 +238,7 @@ class Policy:
 
         if self.observing():
             state = self._state(method, request, deadline, policy)
-            result = await run_async(state, attempt, self._observer(method))
+            result = await run_async(state, attempt, self._observer(method, scopes))
         else:
             started = time.monotonic()
             try:
@@ -317,14 +340,17 @@ class Policy:
 
     # --- observation ------------------------------------------------------------------
 
-    def _observer(self, method: Method[Any, Any]) -> Callable[[int, Attempted[Any], float | None], None]:
+    def _observer(self, method: Method[Any, Any],
+                  scopes: Sequence[AttemptScope] = ()) -> Callable[[int, Attempted[Any], float | None], None]:
         def observe(attempt: int, result: Attempted[Any], delay: float | None) -> None:
-            self.report(method.name, attempt, result, delay is not None)
+            self.report(method.name, attempt, result, delay is not None, scopes)
 
         return observe
 
-    def report(self, name: str, attempt: int, result: Attempted[Any], will_retry: bool) -> None:
-        """Log one attempt at DEBUG (never metadata or payloads) and hand it to the observers."""
+    def report(self, name: str, attempt: int, result: Attempted[Any], will_retry: bool,
+               scopes: Sequence[AttemptScope] = ()) -> CallEvent | None:
+        """Log one attempt at DEBUG (never metadata or payloads), hand it to the observers and end
+        the tracers' ``scopes`` of the attempt with it; the event, when anyone takes it."""
         outcome, response = result.outcome, result.response
         status = getattr(getattr(response, "status", None), "code", None)
         grpc_code = outcome.grpc_code.name if outcome is not None and outcome.grpc_code is not None else ""
@@ -346,16 +372,28 @@ class Policy:
                 config.transport, name, config.target, attempt, result.duration * 1000, grpc_code or "OK",
                 status_name or "-", " retrying" if will_retry else "",
             )
-        if config.observers:
-            event = CallEvent(
-                method=name, target=str(config.target), transport=config.transport, attempt=attempt,
-                duration=result.duration, grpc_code=grpc_code or "OK", status_code=status_name, will_retry=will_retry,
-            )
-            for observer in config.observers:
-                try:
-                    observer(event)
-                except Exception:  # an observer must never break a call
-                    logger.exception("call observer %r failed", observer)
+        if not (config.observers or config.tracers):
+            return None
+        event = CallEvent(
+            method=name, target=str(config.target), transport=config.transport, attempt=attempt,
+            duration=result.duration, grpc_code=grpc_code or "OK", status_code=status_name, will_retry=will_retry,
+        )
+        for observer in config.observers:
+            try:
+                observer(event)
+            except Exception:  # an observer must never break a call
+                logger.exception("call observer %r failed", observer)
+        end_scopes(scopes, event)
+        return event
+
+
+def end_scopes(scopes: Sequence[AttemptScope], event: CallEvent) -> None:
+    """End each tracer's scope of one attempt; a failing tracer is logged, never raised."""
+    for scope in scopes:
+        try:
+            scope.end(event)
+        except Exception:
+            logger.exception("call tracer scope %r failed", scope)
 
 
 class _AnyRequest(Method[Any, Any]):
@@ -468,7 +506,8 @@ class RequestSource:
 class StreamCore:
     """The decisions of one stream, shared by the sync and ``asyncio`` readers (no I/O here)."""
 
-    __slots__ = ("policy", "method", "state", "metadata", "idle", "checked", "source", "delivered", "_started")
+    __slots__ = ("policy", "method", "state", "metadata", "idle", "checked", "source", "delivered", "_started",
+                 "scopes", "_event")
 
     def __init__(self, policy: Policy, method: Method[Any, Any], state: RetryState, metadata: Md,
                  idle: float | None, checked: bool, source: RequestSource | None) -> None:
@@ -476,6 +515,8 @@ class StreamCore:
         self.idle, self.checked, self.source = idle, checked, source
         self.delivered = 0
         self._started = 0.0
+        self.scopes: list[AttemptScope] = []
+        self._event: CallEvent | None = None
 
     def attempt_timeout(self) -> float | None:
         """Start an attempt: the time left of the whole-call deadline."""
@@ -488,10 +529,32 @@ class StreamCore:
             raise self.source.error or _not_replayable(self.method, self.source)
         return self.source.iterator() if sync else self.source.aiterator()
 
-    def _report(self, result: Attempted[Any], will_retry: bool) -> None:
+    def attempt_metadata(self) -> Md:
+        """The metadata of the attempt just started, with what the tracers add."""
+        if not self.policy.config.tracers:
+            return self.metadata
+        self._event = None
+        return self.policy.begin(self.method.name, self.state.attempts, self.metadata, self.scopes)
+
+    def _report(self, result: Attempted[Any], will_retry: bool, final: bool = True) -> None:
+        """Report an attempt's outcome; ``final`` when the attempt is over (its tracer scopes end)."""
         if self.policy.observing():
             result.duration = time.perf_counter() - self._started
-            self.policy.report(self.method.name, self.state.attempts, result, will_retry)
+            scopes, self.scopes = (self.scopes, []) if final else ((), self.scopes)
+            event = self.policy.report(self.method.name, self.state.attempts, result, will_retry, scopes)
+            if not final:
+                self._event = event
+
+    def finish(self) -> None:
+        """End the tracer scopes of an attempt that ended after its outcome was reported (the
+        stream ran to its end or was closed), or reported nothing yet (closed early: CANCELLED)."""
+        if not self.scopes:
+            return
+        if self._event is None:
+            self._report(Attempted(outcome=Outcome(grpc_code=grpc.StatusCode.CANCELLED)), False)
+            return
+        scopes, self.scopes = self.scopes, []
+        end_scopes(scopes, dataclasses.replace(self._event, duration=time.perf_counter() - self._started))
 
     def on_message(self, message: Any) -> float | None:
         """None to deliver ``message``; a wait in seconds to retry instead (only before the first)."""
@@ -499,11 +562,11 @@ class StreamCore:
             outcome = Policy.retryable_status(message, self.state.policy)
             if outcome is not None and self._replayable():
                 delay = self.state.next_delay(outcome)
-                self._report(Attempted(response=message, outcome=outcome), delay is not None)
+                self._report(Attempted(response=message, outcome=outcome), delay is not None, delay is not None)
                 if delay is not None:
                     return delay
             if self.policy.observing():
-                self._report(Attempted(response=message), False)
+                self._report(Attempted(response=message), False, final=False)
         if self.checked:
             status = getattr(message, "status", None)
             if status is not None and status.code != SUCCESS:
@@ -549,6 +612,7 @@ class StreamCore:
     def on_end(self) -> None:
         if self.policy.observing() and self.delivered == 0:
             self._report(Attempted(), False)
+        self.finish()
 
 
 class _CallInfo:
@@ -610,7 +674,7 @@ class ResponseStream(_CallInfo, Iterator[R]):
         core = self._core
         timeout = core.attempt_timeout()
         first = self._request if core.source is None else core.requests(True)
-        inner = self._last = self._opener(first, timeout, core.metadata, **self._kwargs)
+        inner = self._last = self._opener(first, timeout, core.attempt_metadata(), **self._kwargs)
         if core.source is not None:
             core.source.abort = inner.cancel
         return inner
@@ -663,6 +727,7 @@ class ResponseStream(_CallInfo, Iterator[R]):
         self._closed = True
         if inner is not None:
             inner.cancel()
+        self._core.finish()
         return was_open
 
     def close(self) -> None:
@@ -709,7 +774,7 @@ class AsyncResponseStream(_CallInfo, AsyncIterator[R]):
         core = self._core
         timeout = core.attempt_timeout()
         first = self._request if core.source is None else core.requests(False)
-        inner = self._last = self._opener(first, timeout, core.metadata, **self._kwargs)
+        inner = self._last = self._opener(first, timeout, core.attempt_metadata(), **self._kwargs)
         if core.source is not None:
             core.source.abort = inner.cancel
         return inner
@@ -747,6 +812,7 @@ class AsyncResponseStream(_CallInfo, AsyncIterator[R]):
             except asyncio.CancelledError:
                 self._inner, self._closed = None, True
                 inner.cancel()
+                core.finish()
                 raise
             try:
                 delay = core.on_message(message)
@@ -773,6 +839,7 @@ class AsyncResponseStream(_CallInfo, AsyncIterator[R]):
         self._closed = True
         if inner is not None:
             inner.cancel()
+        self._core.finish()
         return was_open
 
     async def aclose(self) -> None:
@@ -780,6 +847,7 @@ class AsyncResponseStream(_CallInfo, AsyncIterator[R]):
         self._closed = True
         if inner is not None:
             await inner.aclose()
+        self._core.finish()
 
     async def __aenter__(self) -> AsyncResponseStream[R]:
         return self
