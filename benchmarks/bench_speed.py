@@ -17,7 +17,8 @@ per-round ratios (their range in brackets):
 5. checked ``client.PostModelOutputs`` over gRPC vs the raw stub on a plain channel: p50 and
    client CPU per call;
 6. cold ``import clarifai_grpc_client`` vs the published ``ClarifaiChannel`` + ``service_pb2_grpc``
-   (fresh interpreters, wall time of the import, both from bytecode as an installed package is).
+   (fresh interpreters, wall time of the import, both from bytecode as an installed package is);
+7. reading a server stream's bytes into messages vs a plain ``json.loads`` loop over its lines.
 """
 
 from __future__ import annotations
@@ -269,12 +270,48 @@ def import_row(rounds: int) -> dict[str, Any]:
     return {"ours": p50([a for a, _ in pairs]), "official": p50([b for _, b in pairs]), "ratio": ratios(pairs)}
 
 
+def stream_row(rounds: int) -> dict[str, Any]:
+    """Row 7: reading a server stream's bytes (no I/O): our splitter and decoder, to messages, vs a
+    plain ``json.loads`` loop over the same lines. Streamed inputs (a ``StreamInputs``-like page of 128
+    inputs per message) and generated text (one short output per message)."""
+    from clarifai_grpc_client._transports._json_wire import JsonSequence, stream_item
+    from clarifai_grpc_client.proto import MultiInputResponse, MultiOutputResponse, Output
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import canned_server
+
+    small = MultiOutputResponse(outputs=[Output(id="o", data=Data(text={"raw": "word"}))])  # type: ignore[arg-type]
+    kinds = {"pages of 128 inputs": (MultiInputResponse, canned_server.BODIES["ListInputs"], 20),
+             "one word per message": (MultiOutputResponse, to_json(small), 2000)}
+    out: dict[str, Any] = {}
+    for label, (cls, body, count) in kinds.items():
+        stream = b"".join(b'{"result":' + body + b"}\n" for _ in range(count))
+        chunks = [stream[i:i + 16384] for i in range(0, len(stream), 16384)]
+
+        def ours() -> None:
+            seq = JsonSequence()
+            for chunk in chunks:
+                for node in seq.feed(chunk):
+                    stream_item("S", cls, node)
+
+        def floor() -> None:
+            for line in stream.splitlines():
+                json.loads(line)
+
+        pairs = []
+        for _ in range(rounds):
+            a, b = timed(ours, 1)[0], timed(floor, 1)[0]
+            pairs.append((a, b))
+        out[label] = ratios(pairs)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=100, help="calls per side per round")
     parser.add_argument("--seconds", type=float, default=1.0, help="seconds per side per async round")
-    parser.add_argument("--only", default="123456", help="rows to run, e.g. 14")
+    parser.add_argument("--only", default="1234567", help="rows to run, e.g. 14")
     args = parser.parse_args()
     with canned_process() as server:
         if set("123") & set(args.only):
@@ -302,6 +339,10 @@ def main() -> None:
             i = import_row(args.rounds)
             print(f"row 6: cold import: ours {i['ours'] * 1e3:.0f} ms  official {i['official'] * 1e3:.0f} ms  "
                   f"ours/official {i['ratio']}")
+        if "7" in args.only:
+            st = stream_row(args.rounds)
+            print("row 7: reading streamed JSON to messages vs a json.loads loop over the same lines: "
+                  + "  ".join(f"{k} {v}" for k, v in st.items()))
 
 
 if __name__ == "__main__":
