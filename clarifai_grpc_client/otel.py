@@ -40,6 +40,7 @@ try:
     from opentelemetry import metrics, trace
     from opentelemetry import propagate as propagation
     from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+    from opentelemetry.util.types import AttributeValue
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "clarifai_grpc_client.otel needs OpenTelemetry: pip install 'clarifai-grpc-client[otel]'"
@@ -49,7 +50,6 @@ __all__ = ["OpenTelemetry", "attempt_attributes", "base_attributes", "span_name"
 
 SERVICE = "clarifai.api.V2"
 _HTTP = re.compile(r"HTTP (\d{3})")
-AttributeValue = str | bool | int | float
 
 
 def span_name(method: str) -> str:
