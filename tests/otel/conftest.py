@@ -7,10 +7,15 @@ back exactly what a collector would receive from the calls it made against real 
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent import futures
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import grpc
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -20,6 +25,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from clarifai_grpc_client.emulator import Emulator
 from clarifai_grpc_client.otel import OpenTelemetry
+from clarifai_grpc_client.proto import MultiOutputResponse, PostModelOutputsRequest
+from clarifai_grpc_client.proto.clarifai.api.status import status_code_pb2
 
 EMULATOR_KEY = "otel-test-key-5f4e3d2c1b"
 
@@ -74,3 +81,66 @@ def telemetry() -> Iterator[Telemetry]:
 def emu() -> Iterator[Emulator]:
     with Emulator(keys=(EMULATOR_KEY,)) as e:
         yield e
+
+
+@dataclass
+class StreamServer:
+    """A gRPC server and an HTTP server streaming two messages for any GenerateModelOutputs call,
+    recording the metadata (gRPC) or headers (HTTP) of each call."""
+
+    grpc_target: str = ""
+    http_base: str = ""
+    seen: list[dict[str, str]] = field(default_factory=list)
+
+    def base(self, transport: str) -> str:
+        return f"grpc://{self.grpc_target}" if transport == "grpc" else self.http_base
+
+
+def _messages() -> list[MultiOutputResponse]:
+    return [MultiOutputResponse(status={"code": status_code_pb2.SUCCESS}) for _ in range(2)]
+
+
+@pytest.fixture
+def stream_server() -> Iterator[StreamServer]:
+    found = StreamServer()
+
+    def generate(request: PostModelOutputsRequest, context: grpc.ServicerContext) -> Iterator[MultiOutputResponse]:
+        found.seen.append({k: v for k, v in context.invocation_metadata() if isinstance(v, str)})
+        yield from _messages()
+
+    handler = grpc.method_handlers_generic_handler("clarifai.api.V2", {
+        "GenerateModelOutputs": grpc.unary_stream_rpc_method_handler(
+            generate, request_deserializer=PostModelOutputsRequest.FromString,
+            response_serializer=MultiOutputResponse.SerializeToString),
+    })
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), handlers=[handler])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # the body ends when the connection closes
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            found.seen.append({k.lower(): v for k, v in self.headers.items()})
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            for _ in _messages():
+                self.wfile.write(json.dumps({"result": {"status": {"code": status_code_pb2.SUCCESS}}}).encode() + b"\n")
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    http.daemon_threads = True
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    found.grpc_target, found.http_base = f"127.0.0.1:{port}", f"http://127.0.0.1:{http.server_address[1]}"
+    try:
+        yield found
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join(5)
+        server.stop(None).wait(5)
