@@ -153,12 +153,17 @@ class Policy:
         for tracer in self.config.tracers:
             try:
                 scope = tracer.begin_attempt(name, attempt, self.config)
-                check_metadata(tuple(scope.metadata))
             except Exception:  # a tracer must never break a call
                 logger.exception("call tracer %r failed", tracer)
                 continue
             scopes.append(scope)
-            extra.extend(scope.metadata)
+            try:
+                pairs = tuple(scope.metadata)
+                check_metadata(pairs)
+            except Exception:  # names the key, never the value
+                logger.exception("call tracer %r gave metadata that cannot be sent", tracer)
+                continue
+            extra.extend(pairs)
         if not extra:
             return metadata
         keys = {k for k, _ in metadata}

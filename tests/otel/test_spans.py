@@ -121,10 +121,24 @@ def test_a_failing_tracer_never_breaks_a_call(telemetry: Telemetry, scripted: Sc
         def begin_attempt(self, method: str, attempt: int, config: object) -> object:
             raise RuntimeError("tracer down")
 
+    ended: list[CallEvent] = []
+
+    class BadHeader:
+        metadata = [("Not A Key", "value-never-logged")]
+
+        def end(self, event: CallEvent) -> None:
+            ended.append(event)
+
+    class Unsendable:
+        def begin_attempt(self, method: str, attempt: int, config: object) -> BadHeader:
+            return BadHeader()
+
     events: list[CallEvent] = []
     with Client(transport, scripted.base(transport), pat=SECRET, environ={}, retry=FAST,  # type: ignore[arg-type]
-                observers=[Broken(), events.append, telemetry.observer()]) as client:  # type: ignore[list-item]
+                observers=[Broken(), Unsendable(), events.append, telemetry.observer()]) as client:  # type: ignore[list-item]
         assert client.ListInputs(ListInputsRequest()).status.code == status_code_pb2.SUCCESS
-    assert "tracer down" in caplog.text
-    assert [e.method for e in events] == ["ListInputs"]  # plain observers still see every attempt
+    assert "tracer down" in caplog.text and "'Not A Key'" in caplog.text
+    assert "value-never-logged" not in caplog.text
+    assert "not a key" not in scripted.script.calls("ListInputs")[0].metadata  # dropped, not sent
+    assert [e.method for e in events] == [e.method for e in ended] == ["ListInputs"]  # still observed and ended
     assert len(telemetry.spans(LIST)) == 1
