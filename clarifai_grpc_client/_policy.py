@@ -748,6 +748,7 @@ class ResponseStream(_CallInfo, Iterator[R]):
         if self._inner is not None:
             try:
                 self._inner.cancel()
+                self._core.finish()
             except Exception:
                 pass
 
@@ -864,6 +865,7 @@ class AsyncResponseStream(_CallInfo, AsyncIterator[R]):
         if self._inner is not None:
             try:
                 self._inner.cancel()
+                self._core.finish()
             except Exception:
                 pass
 

@@ -14,7 +14,7 @@ Choices:
   ``rpc.grpc.status_code`` is the one gRPC maps that HTTP status to.
 - A retried call is several sibling spans (one per attempt), children of the span current when
   the call was made, each with ``clarifai.attempt`` (1, 2, ...) and ``clarifai.will_retry``. A
-  stream's attempt span lasts until the stream ends, fails or is closed.
+  stream's attempt span lasts until the stream ends, fails, is closed or is dropped.
 - Trace context propagation (``traceparent`` and whatever else the configured propagator
   writes, as gRPC metadata or HTTP headers) is off unless ``propagate=True``: the API is a
   third-party service, and trace identifiers should only cross that boundary on purpose.

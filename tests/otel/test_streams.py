@@ -1,9 +1,9 @@
-"""Streaming calls: one span per attempt, lasting until the stream ends, fails or is closed.
+"""Streaming calls: one span per attempt, lasting until the stream ends, fails, is closed or dropped.
 
 Against the emulator's generative stand-in model (one word per message), over both
 transports, sync and ``asyncio``: a refused first attempt is a retried error span, the span of
 the attempt that streamed ends after its last message, a stream cut midway is an error span,
-and a stream closed early still ends its span.
+and a stream closed early, or dropped, still ends its span.
 """
 
 from __future__ import annotations
@@ -115,3 +115,12 @@ async def test_a_stream_closed_early_ends_its_span(emu: Emulator, transport: str
     for span in spans:
         assert dict(span.attributes or {})["clarifai.status_code"] == "SUCCESS"
         assert span.status.status_code == StatusCode.UNSET
+
+
+def test_a_stream_dropped_midway_ends_its_span(emu: Emulator, transport: str, telemetry: Telemetry) -> None:
+    with client(emu, transport, telemetry) as c:
+        stream = c.GenerateModelOutputs(generate())
+        next(stream)
+        del stream  # dropped without close(): cancelled on the wire, and its span ended
+        (span,) = telemetry.spans(SPAN)
+    assert dict(span.attributes or {})["clarifai.status_code"] == "SUCCESS"
