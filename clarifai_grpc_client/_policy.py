@@ -564,14 +564,12 @@ class StreamCore:
     def on_message(self, message: Any) -> float | None:
         """None to deliver ``message``; a wait in seconds to retry instead (only before the first)."""
         if self.delivered == 0:
+            # One report for the first message: the attempt ends here if it is retried, else it goes on.
             outcome = Policy.retryable_status(message, self.state.policy)
-            if outcome is not None and self._replayable():
-                delay = self.state.next_delay(outcome)
-                self._report(Attempted(response=message, outcome=outcome), delay is not None, delay is not None)
-                if delay is not None:
-                    return delay
-            if self.policy.observing():
-                self._report(Attempted(response=message), False, final=False)
+            delay = self.state.next_delay(outcome) if outcome is not None and self._replayable() else None
+            self._report(Attempted(response=message, outcome=outcome), delay is not None, final=delay is not None)
+            if delay is not None:
+                return delay
         if self.checked:
             status = getattr(message, "status", None)
             if status is not None and status.code != SUCCESS:

@@ -20,6 +20,7 @@ from clarifai_grpc_client import (
     ServiceUnavailable,
     StreamingNotSupported,
     StreamInterrupted,
+    TooManyRequests,
 )
 from clarifai_grpc_client.emulator import Emulator
 from clarifai_grpc_client.proto import V2Stub
@@ -284,6 +285,19 @@ def test_observers_see_each_stream_attempt(emu: Emulator, transport: str) -> Non
     got = [(e.method, e.attempt, e.will_retry, e.grpc_code) for e in events]
     assert got == [(GEN, 1, True, "UNAVAILABLE"), (GEN, 2, False, "OK")]
     assert events[-1].status_code == "SUCCESS"
+
+
+def test_a_retryable_first_status_not_retried_is_reported_once(emu: Emulator, transport: str) -> None:
+    """Out of attempts, a throttled first message ends the attempt: observers get one event for it."""
+    from clarifai_grpc_client import CallEvent
+
+    events: list[CallEvent] = []
+    emu.faults.fail_next(GEN, 1, "throttled")
+    policy = RetryPolicy(max_attempts=1, wait_for_connection=False)
+    with make_client(emu, transport, observers=[events.append], retry=policy) as client:
+        with pytest.raises(TooManyRequests):
+            list(client.GenerateModelOutputs(generate()))
+    assert [(e.attempt, e.will_retry, e.status_code) for e in events] == [(1, False, "CONN_THROTTLED")]
 
 
 def test_raw_stub_stream_gives_the_grpc_call_details(emu: Emulator) -> None:
