@@ -101,7 +101,6 @@ class Policy:
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
         self.base_metadata: Md = tuple(config.call_metadata(None))
-        self._keys = frozenset(k for k, _ in self.base_metadata)
         self.retry = config.retry
         self.timeout = config.timeout
         self.stream_timeout = config.stream_timeout
@@ -110,15 +109,12 @@ class Policy:
     # --- pure parts -------------------------------------------------------------------
 
     def metadata(self, extra: Metadata | None) -> Md:
-        """The caller's metadata first, then the channel's for keys the caller did not set."""
+        """The call's metadata: the channel's, precomputed, unless the caller adds some (checked first)."""
         if not extra:
             return self.base_metadata
         own = tuple(extra)
         check_metadata(own)
-        keys = {k for k, _ in own}
-        if keys.isdisjoint(self._keys):
-            return own + self.base_metadata
-        return own + tuple(kv for kv in self.base_metadata if kv[0] not in keys)
+        return tuple(self.config.call_metadata(own))
 
     @staticmethod
     def deadline(timeout: float | None, default: float | None) -> float | None:
