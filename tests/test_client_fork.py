@@ -1,36 +1,25 @@
 """Clients across a fork: a child forked from a process with a busy client opens channels of its
-own, for the clients it inherited and for new ones, over both transports. The emulator runs in a
+own, for the clients it inherited and for new ones, over both transports. The fork happens in a
+script of its own (fork_scenario.py), whose process holds only that client. The emulator runs in a
 process of its own, as the service would (a process that forks workers hosts no gRPC server)."""
 
 from __future__ import annotations
 
-import multiprocessing
+import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 from clarifai_grpc_client import Client
 from clarifai_grpc_client.emulator.auth import DEFAULT_APP_ID, DEFAULT_USER_ID
-from clarifai_grpc_client.proto import Data, Input, ListInputsRequest, PostInputsRequest, Text
+from clarifai_grpc_client.proto import Data, Input, PostInputsRequest, Text
 
 KEY = "fork-test-key-2c9d"
-
-
-def _ids(client: Client) -> list[str]:
-    return [i.id for i in client.call("ListInputs", ListInputsRequest()).inputs]
-
-
-def _child(client: Client, settings: dict[str, Any], queue: Any) -> None:
-    try:
-        inherited = _ids(client)
-        fresh = Client(**settings)
-        queue.put((inherited, _ids(fresh), id(client.channel)))
-    except BaseException as exc:  # reported to the parent, which fails the test
-        queue.put(repr(exc))
+SCENARIO = Path(__file__).with_name("fork_scenario.py")
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +43,12 @@ def emulator_process() -> Iterator[dict[str, str]]:
 
 def test_clients_work_in_a_forked_child(emulator_process: dict[str, str], transport: str) -> None:
     """A child forked from a process with a busy client opens its own channel, and can build new clients."""
-    settings = dict(transport=transport, base=emulator_process[transport], pat=KEY, user_id=DEFAULT_USER_ID,
-                    app_id=DEFAULT_APP_ID)
-    client = Client(**settings)
-    assert _ids(client) == ["one"]
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(client, settings, queue))
-    proc.start()
-    result = queue.get(timeout=60)
-    proc.join(30)
-    assert result[:2] == (["one"], ["one"]), result
-    assert result[2] != id(client.channel)  # the child used a channel of its own, not the parent's
-    assert proc.exitcode == 0
-    assert _ids(client) == ["one"]  # the parent's channel is untouched
-    client.close()
+    done = subprocess.run([sys.executable, str(SCENARIO), transport, emulator_process[transport], KEY],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["child"].get("error") is None, report
+    assert report["child"]["inherited"] == ["one"] and report["child"]["fresh"] == ["one"], report
+    assert not report["same_channel"], report  # the child used a channel of its own, not the parent's
+    assert report["exitcode"] == 0, report
+    assert report["parent_before"] == report["parent_after"] == ["one"], report  # the parent's channel is untouched
