@@ -14,19 +14,20 @@ from __future__ import annotations
 import concurrent.futures
 import ssl
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import grpc.aio
-import httpx
 
 from ._calls import Method, v2_method
 from ._config import ChannelConfig
 from ._errors import ConfigurationError, TranscodingError
 from ._grpc_channel import AsyncRawStream, AsyncRawUnary, RawStream, RawUnary
 from ._policy import Policy
-from ._transports import AsyncHttpTransport, HttpTransport
 from ._transports._json_wire import decode_response, no_json_form
+
+if TYPE_CHECKING:  # each channel imports its HTTP library when it is made: httpx (sync) or aiohttp
+    import httpx
 
 __all__ = ["AsyncJsonChannel", "JsonChannel", "decode_response"]
 
@@ -63,22 +64,14 @@ class _JsonChannelBase:
         self.config = config
         self.policy = Policy(config)
 
-    def _client_args(self) -> dict[str, Any]:
-        verify: bool | ssl.SSLContext = self.config.verify_tls
+    def _verify(self) -> bool | ssl.SSLContext:
+        """TLS verification as both HTTP libraries take it: on, off, or against the configured CA."""
         if self.config.target.secure and self.config.root_certificates is not None:
-            verify = ssl.create_default_context(cadata=self.config.root_certificates.decode())
-        return {
-            "base_url": self.config.target.base_url,
-            "verify": verify,
-            "headers": {"user-agent": self.config.user_agent, "accept": "application/json"},
-            "limits": httpx.Limits(
-                max_connections=self.config.http_max_connections,
-                max_keepalive_connections=self.config.http_max_connections,
-            ),
-            "timeout": None,
-            "follow_redirects": False,
-            "trust_env": False,
-        }
+            return ssl.create_default_context(cadata=self.config.root_certificates.decode())
+        return self.config.verify_tls
+
+    def _headers(self) -> dict[str, str]:
+        return {"user-agent": self.config.user_agent, "accept": "application/json"}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config.target})"
@@ -88,8 +81,16 @@ class JsonChannel(_JsonChannelBase, grpc.Channel):
     """A sync HTTP/JSON channel; ``V2Stub(JsonChannel(config))`` works like a gRPC stub."""
 
     def __init__(self, config: ChannelConfig, http_client: httpx.Client | None = None) -> None:
+        import httpx
+
+        from ._transports.http_sync import HttpTransport
+
         super().__init__(config)
-        self.http = http_client or httpx.Client(**self._client_args())
+        connections = config.http_max_connections
+        self.http = http_client or httpx.Client(
+            base_url=config.target.base_url, verify=self._verify(), headers=self._headers(),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            timeout=None, follow_redirects=False, trust_env=False)
         self.transport = HttpTransport(self.http, config.max_message_bytes)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -139,10 +140,13 @@ class JsonChannel(_JsonChannelBase, grpc.Channel):
 class AsyncJsonChannel(_JsonChannelBase, grpc.aio.Channel):
     """The ``asyncio`` HTTP/JSON channel; ``V2Stub(AsyncJsonChannel(config))`` is awaited like grpc.aio."""
 
-    def __init__(self, config: ChannelConfig, http_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: ChannelConfig) -> None:
+        from ._transports.http_async import AsyncHttpTransport, Sessions
+
         super().__init__(config)
-        self.http = http_client or httpx.AsyncClient(**self._client_args())
-        self.transport = AsyncHttpTransport(self.http, config.max_message_bytes)
+        self.sessions = Sessions(ssl_context=self._verify(), headers=self._headers(),
+                                 max_connections=config.http_max_connections)
+        self.transport = AsyncHttpTransport(self.sessions, config.target.base_url, config.max_message_bytes)
 
     def unary_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
         m = _json_method(method)
@@ -163,7 +167,7 @@ class AsyncJsonChannel(_JsonChannelBase, grpc.aio.Channel):
         return _refuse(method)
 
     async def close(self, grace: float | None = None) -> None:
-        await self.http.aclose()
+        await self.sessions.close()
 
     async def __aenter__(self) -> AsyncJsonChannel:
         return self

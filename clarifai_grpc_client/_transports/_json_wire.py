@@ -20,10 +20,10 @@ from __future__ import annotations
 import base64
 import json
 import ssl
+import time
 from typing import Any
 
 import grpc
-import httpx
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -172,6 +172,23 @@ class JsonSequence:
             raise ValueError(f"the body ended inside a JSON object: {excerpt(rest)!r}") from None
 
 
+def read_timeout(idle: float | None, deadline: float | None, method: str) -> tuple[float | None, bool]:
+    """The timeout of the next read and whether it is the deadline (not the idle timeout) that bounds it."""
+    if deadline is None:
+        return idle, False
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise deadline_passed(method)
+    if idle is None or left <= idle:
+        return left, True
+    return idle, False
+
+
+def deadline_passed(method: str) -> Exception:
+    return failure(f"{method}: stream deadline exceeded", method=method, http_status=504,
+                   outcome=Outcome(grpc_code=grpc.StatusCode.DEADLINE_EXCEEDED))
+
+
 def oversize(method: str, size: int, limit: int, what: str) -> TransportError:
     """A message over the size limit: typed, and final for the retry decision."""
     err = too_large(method, size, limit, what, grpc_like=True)
@@ -206,7 +223,7 @@ class Prepared:
             self.headers["content-type"] = "application/json"
 
 
-def _tls_reason(exc: BaseException) -> str:
+def tls_reason(exc: BaseException) -> str:
     """OpenSSL's reason when a TLS error lies behind ``exc`` (e.g. a plaintext server answered), else ""."""
     seen: BaseException | None = exc
     for _ in range(8):
@@ -218,15 +235,17 @@ def _tls_reason(exc: BaseException) -> str:
     return ""
 
 
-def connection_failure(method: str, where: str, exc: Exception) -> TransportError:
-    """An httpx exception raised before or while reading an answer, as a typed TransportError."""
-    if isinstance(exc, httpx.TimeoutException):
-        return failure(f"{method}: {where}: deadline exceeded ({type(exc).__name__})", method=method,
+def failed_connection(method: str, where: str, kind: str, *, timed_out: bool, not_sent: bool,
+                      tls: str = "") -> TransportError:
+    """A call that got no answer, as a typed TransportError: ``kind`` names the HTTP library's exception.
+
+    ``not_sent`` says the request never left (the connection could not be made); a TLS failure
+    (a plaintext server, an untrusted certificate) does not heal by waiting.
+    """
+    if timed_out:
+        return failure(f"{method}: {where}: deadline exceeded ({kind})", method=method,
                        http_status=504, outcome=Outcome(grpc_code=grpc.StatusCode.DEADLINE_EXCEEDED))
-    not_sent = isinstance(exc, httpx.ConnectError)
-    tls = _tls_reason(exc)
-    what = f"{'cannot connect' if not_sent else 'connection lost'} ({type(exc).__name__}{tls})"
-    # A failed TLS handshake (a plaintext server, an untrusted certificate) does not heal by waiting.
+    what = f"{'cannot connect' if not_sent else 'connection lost'} ({kind}{tls})"
     outcome = Outcome(connection_failed=True, not_sent=not_sent, permanent=bool(tls))
     return failure(f"{method}: {where}: {what}", method=method, http_status=503, outcome=outcome)
 

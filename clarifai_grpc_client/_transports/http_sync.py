@@ -21,32 +21,22 @@ from ._json_wire import (
     JsonSequence,
     Prepared,
     answer,
-    connection_failure,
     cut_stream,
-    failure,
+    deadline_passed,
+    failed_connection,
     no_json_form,
+    read_timeout,
     rule_of,
     stream_item,
     stream_refusal,
+    tls_reason,
 )
-from .._retry import Outcome
 
 
-def read_timeout(idle: float | None, deadline: float | None, method: str) -> tuple[float | None, bool]:
-    """The timeout of the next read and whether it is the deadline (not the idle timeout) that bounds it."""
-    if deadline is None:
-        return idle, False
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise deadline_passed(method)
-    if idle is None or left <= idle:
-        return left, True
-    return idle, False
-
-
-def deadline_passed(method: str) -> Exception:
-    return failure(f"{method}: stream deadline exceeded", method=method, http_status=504,
-                   outcome=Outcome(grpc_code=grpc.StatusCode.DEADLINE_EXCEEDED))
+def connection_failure(method: str, where: str, exc: Exception) -> Exception:
+    """An httpx exception raised before or while reading an answer, typed."""
+    return failed_connection(method, where, type(exc).__name__, timed_out=isinstance(exc, httpx.TimeoutException),
+                             not_sent=isinstance(exc, httpx.ConnectError), tls=tls_reason(exc))
 
 
 class CompletedCall:
