@@ -51,15 +51,22 @@ from ._retry import RetryPolicy
 from ._streaming import AsyncInputStream, InputStream
 from ._transports import AioGrpcTransport, GrpcTransport
 from ._upload import IdMode, Item, Progress, UploadReport, aupload, upload
-from .proto import UserAppIDSet
-from .proto.clarifai.api import service_pb2
-from .proto.clarifai.api.service_pb2_grpc import V2Stub
-from .proto.v2_client_methods import AsyncV2Methods, SyncV2Methods
+from .proto.v2_client_methods import RPC_NAMES, AsyncV2Methods, SyncV2Methods
 
 R = TypeVar("R", bound=Message)
 S = TypeVar("S", bound="_Settings")
-RPC_NAMES: frozenset[str] = frozenset(m.name for m in service_pb2.DESCRIPTOR.services_by_name["V2"].methods)
+if TYPE_CHECKING:
+    from .proto import UserAppIDSet, V2Stub
+
 _UNSET: Any = object()
+
+
+def _v2_stub(channel: grpc.Channel | grpc.aio.Channel) -> V2Stub:
+    """The generated stub on ``channel``, imported with the first client: with it load all the message modules."""
+    from .proto.clarifai.api.service_pb2_grpc import V2Stub
+
+    return V2Stub(channel)
+
 
 # Pickling and forks: a client travels as its settings; its channel is opened where it is used.
 _LAZY = frozenset({"channel", "_transport", "stub"})
@@ -342,7 +349,7 @@ class Client(_Settings, SyncV2Methods):
         self.channel: grpc.Channel = channel if channel is not None else open_channel(self.config)
         own = self.channel
         self._transport: Any = _transport_of(own, GrpcChannel, "JsonChannel", GrpcTransport)
-        self.stub = V2Stub(self.channel)
+        self.stub = _v2_stub(self.channel)
         if self._owns_channel:
             _reopenable.add(self)
 
@@ -350,7 +357,7 @@ class Client(_Settings, SyncV2Methods):
         channel = open_channel(self.config)
         self._exchanges = {}
         self._transport = _transport_of(channel, GrpcChannel, "JsonChannel", GrpcTransport)
-        self.stub = V2Stub(channel)
+        self.stub = _v2_stub(channel)
         self.channel = channel
         _reopenable.add(self)
 
@@ -381,51 +388,49 @@ class Client(_Settings, SyncV2Methods):
         """The typed methods (the client itself): ``client.v2.PostInputs(request)``."""
         return self
 
-    def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
-               retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    def _unary(self, name: str, request: Message, timeout: float | None,
+               retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         method, exchange = self._exchange(name, "unary_unary")
         method.check(request)
-        result: R = self._policy.unary(exchange, method, self.prepare(request), timeout, metadata, retry, True)
-        return result
+        return self._policy.unary(exchange, method, self.prepare(request), timeout, metadata, retry, True)
 
-    def _server_stream(self, name: str | Method[Any, Any], request: Message, response: type[R],
+    def _server_stream(self, name: str | Method[Any, Any], request: Message,
                        timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> ResponseStream[R]:
+                       metadata: Metadata | None) -> ResponseStream[Any]:
         method, opener = self._exchange(name, "unary_stream")
         method.check(request)
         return self._policy.server_stream(opener, method, self.prepare(request), timeout, metadata, retry, True,
                                           idle_timeout)
 
-    def _bidi(self, name: str | Method[Any, Any], requests: Iterable[Any], response: type[R],
+    def _bidi(self, name: str | Method[Any, Any], requests: Iterable[Any],
               timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
-              metadata: Metadata | None) -> ResponseStream[R]:
+              metadata: Metadata | None) -> ResponseStream[Any]:
         method, opener = self._exchange(name, "stream_stream")
         return self._policy.bidi(opener, method, self._prepare_all(requests), timeout, metadata, retry, True,
                                  idle_timeout)
 
-    def _client_stream(self, name: str, requests: Iterable[Any], response: type[R], timeout: float | None,
-                       retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    def _client_stream(self, name: str, requests: Iterable[Any], timeout: float | None,
+                       retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         method, exchange = self._exchange(name, "stream_unary")
-        result: R = self._policy.client_stream(exchange, method, self._prepare_all(requests), timeout, metadata,
-                                               retry, True)
-        return result
+        return self._policy.client_stream(exchange, method, self._prepare_all(requests), timeout, metadata,
+                                          retry, True)
 
     def call(self, name: str, request: Message, *, timeout: float | None = None, metadata: Metadata | None = None,
              retry: RetryPolicy | None = None) -> Any:
         """Call unary RPC ``name``; returns the response or raises an ApiError subclass."""
-        return self._unary(self._rpc(name), request, Message, timeout, retry, metadata)
+        return self._unary(self._rpc(name), request, timeout, retry, metadata)
 
     def call_stream(self, method: str | Method[Any, R], request: Message, *, timeout: float | None = None,
                     idle_timeout: float | None = None, metadata: Metadata | None = None,
                     retry: RetryPolicy | None = None) -> ResponseStream[Any]:
         """Call a server-streaming RPC by name (or :class:`Method`); iterate the result."""
-        return self._server_stream(method, request, Message, timeout, idle_timeout, retry, metadata)
+        return self._server_stream(method, request, timeout, idle_timeout, retry, metadata)
 
     def call_bidi(self, method: str | Method[Any, R], requests: Iterable[Any], *, timeout: float | None = None,
                   idle_timeout: float | None = None, metadata: Metadata | None = None,
                   retry: RetryPolicy | None = None) -> ResponseStream[Any]:
         """Call a bidirectional RPC by name (or :class:`Method`) with an iterable of requests."""
-        return self._bidi(method, requests, Message, timeout, idle_timeout, retry, metadata)
+        return self._bidi(method, requests, timeout, idle_timeout, retry, metadata)
 
     def iter_pages(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> Iterator[Any]:
         """Responses of a list or search RPC, page after page (see :mod:`._pagination`)."""
@@ -504,7 +509,7 @@ class AsyncClient(_Settings, AsyncV2Methods):
         self.channel: grpc.aio.Channel = channel if channel is not None else open_async_channel(self.config)
         own = self.channel
         self._transport: Any = _transport_of(own, AsyncGrpcChannel, "AsyncJsonChannel", AioGrpcTransport)
-        self.stub = V2Stub(self.channel)
+        self.stub = _v2_stub(self.channel)
         if self._owns_channel:
             _reopenable.add(self)
 
@@ -512,7 +517,7 @@ class AsyncClient(_Settings, AsyncV2Methods):
         channel = open_async_channel(self.config)
         self._exchanges = {}
         self._transport = _transport_of(channel, AsyncGrpcChannel, "AsyncJsonChannel", AioGrpcTransport)
-        self.stub = V2Stub(channel)
+        self.stub = _v2_stub(channel)
         self.channel = channel
         _reopenable.add(self)
 
@@ -543,51 +548,49 @@ class AsyncClient(_Settings, AsyncV2Methods):
         """Like :attr:`Client.v2`, awaited: ``await client.v2.PostInputs(request)``."""
         return self
 
-    async def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
-                     retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    async def _unary(self, name: str, request: Message, timeout: float | None,
+                     retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         method, exchange = self._exchange(name, "unary_unary")
         method.check(request)
-        result: R = await self._policy.aunary(exchange, method, self.prepare(request), timeout, metadata, retry, True)
-        return result
+        return await self._policy.aunary(exchange, method, self.prepare(request), timeout, metadata, retry, True)
 
-    def _server_stream(self, name: str | Method[Any, Any], request: Message, response: type[R],
+    def _server_stream(self, name: str | Method[Any, Any], request: Message,
                        timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> AsyncResponseStream[R]:
+                       metadata: Metadata | None) -> AsyncResponseStream[Any]:
         method, opener = self._exchange(name, "unary_stream")
         method.check(request)
         return self._policy.aserver_stream(opener, method, self.prepare(request), timeout, metadata, retry, True,
                                            idle_timeout)
 
-    def _bidi(self, name: str | Method[Any, Any], requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
+    def _bidi(self, name: str | Method[Any, Any], requests: Iterable[Any] | AsyncIterable[Any],
               timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
-              metadata: Metadata | None) -> AsyncResponseStream[R]:
+              metadata: Metadata | None) -> AsyncResponseStream[Any]:
         method, opener = self._exchange(name, "stream_stream")
         return self._policy.abidi(opener, method, self._prepare_all(requests), timeout, metadata, retry, True,
                                   idle_timeout)
 
-    async def _client_stream(self, name: str, requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
-                             timeout: float | None, retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    async def _client_stream(self, name: str, requests: Iterable[Any] | AsyncIterable[Any],
+                             timeout: float | None, retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         method, exchange = self._exchange(name, "stream_unary")
-        result: R = await self._policy.aclient_stream(exchange, method, self._prepare_all(requests), timeout,
-                                                      metadata, retry, True)
-        return result
+        return await self._policy.aclient_stream(exchange, method, self._prepare_all(requests), timeout,
+                                                 metadata, retry, True)
 
     async def call(self, name: str, request: Message, *, timeout: float | None = None,
                    metadata: Metadata | None = None, retry: RetryPolicy | None = None) -> Any:
         """Call unary RPC ``name``; returns the response or raises an ApiError subclass."""
-        return await self._unary(self._rpc(name), request, Message, timeout, retry, metadata)
+        return await self._unary(self._rpc(name), request, timeout, retry, metadata)
 
     def call_stream(self, method: str | Method[Any, R], request: Message, *, timeout: float | None = None,
                     idle_timeout: float | None = None, metadata: Metadata | None = None,
                     retry: RetryPolicy | None = None) -> AsyncResponseStream[Any]:
         """Call a server-streaming RPC by name (or :class:`Method`); ``async for`` the result."""
-        return self._server_stream(method, request, Message, timeout, idle_timeout, retry, metadata)
+        return self._server_stream(method, request, timeout, idle_timeout, retry, metadata)
 
     def call_bidi(self, method: str | Method[Any, R], requests: Iterable[Any] | AsyncIterable[Any], *,
                   timeout: float | None = None, idle_timeout: float | None = None,
                   metadata: Metadata | None = None, retry: RetryPolicy | None = None) -> AsyncResponseStream[Any]:
         """Call a bidirectional RPC by name (or :class:`Method`) with an (async) iterable of requests."""
-        return self._bidi(method, requests, Message, timeout, idle_timeout, retry, metadata)
+        return self._bidi(method, requests, timeout, idle_timeout, retry, metadata)
 
     def iter_pages(self, name: str, request: Message, *, per_page: int | None = None, limit: int | None = None) -> AsyncIterator[Any]:
         return aiter_pages(self.call, self._rpc(name), request, per_page=per_page, limit=limit)

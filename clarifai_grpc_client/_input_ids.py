@@ -13,8 +13,10 @@ upload stored anew.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from .proto import Data
+if TYPE_CHECKING:
+    from .proto import Data
 
 _VERSION = b"clarifai-input-id/1\0"
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import proto as pb
 from ._errors import ConfigurationError, DeadlineExceeded, ServiceUnavailable, TooManyRequests
 from ._retry import RetryPolicy
-from .proto import Input, StreamInputsRequest, UserAppIDSet
+
+if TYPE_CHECKING:  # the message modules load on first use (``pb.StreamInputsRequest``)
+    from .proto import Input, StreamInputsRequest, UserAppIDSet
 
 _TRANSIENT = (ServiceUnavailable, DeadlineExceeded, TooManyRequests)
 _OUTAGE_BACKOFF = RetryPolicy(max_attempts=1_000_000, initial_backoff=0.05, max_backoff=2.0)
@@ -48,7 +51,7 @@ class _StreamState:
         self.done = False
 
     def request(self) -> StreamInputsRequest:
-        req = StreamInputsRequest(
+        req = pb.StreamInputsRequest(
             per_page=self.per_page, last_id=self.cursor, order_by_id=self.order_by_id, descending=self.descending
         )
         if self.user_app_id is not None:

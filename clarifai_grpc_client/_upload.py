@@ -35,21 +35,24 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from google.protobuf.message import Message
 
+from . import proto as pb
 from ._errors import AlreadyExists, ApiError, Cancelled, ClarifaiError, ClientError, MixedStatus, TooManyRequests
 from ._input_ids import derive_input_id, random_input_id
 from ._status import code_name
-from .proto import Audio, Data, Image, Input, ListInputsRequest, PostInputsRequest, Text, UserAppIDSet, Video
 from .proto.clarifai.api.status import status_code_pb2
+
+if TYPE_CHECKING:  # the message modules load on first use (``pb.Input``), not with the client
+    from .proto import Data, Input, ListInputsRequest, PostInputsRequest, UserAppIDSet
 
 MAX_INPUTS_PER_REQUEST = 128
 MAX_REQUEST_BYTES = 128 * 1024 * 1024
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
-Item = Union[Input, str, Path, bytes]
+Item = Union["Input", str, Path, bytes]
 IdMode = Literal["derived", "random"]
 Progress = Callable[["UploadReport"], None]
 
@@ -136,24 +139,24 @@ def to_input(item: Item, ids: IdMode = "derived") -> Input:
 
 def _content(item: Item) -> tuple[Input, str]:
     """The Input for ``item`` (id as given) and its source path ("" when it has none)."""
-    if isinstance(item, Input):
-        inp = Input()
+    if isinstance(item, pb.Input):
+        inp = pb.Input()
         inp.CopyFrom(item)
         return inp, ""
     if isinstance(item, bytes):
-        return Input(data=Data(image=Image(base64=item))), ""
+        return pb.Input(data=pb.Data(image=pb.Image(base64=item))), ""
     if isinstance(item, Path):
         return _from_file(item), _source_path(item)
     if isinstance(item, str) and item.startswith(("http://", "https://")):
         kind = (mimetypes.guess_type(item.split("?", 1)[0])[0] or "image/").split("/", 1)[0]
-        return Input(data=_url_data(kind, item)), ""
+        return pb.Input(data=_url_data(kind, item)), ""
     if isinstance(item, str):
         if names_a_file(item):
             raise InputLimitError(
                 f"{item!r} names an existing file: pass Path({item!r}) to upload the file, "
                 "or an Input(data=Data(text=Text(raw=...))) to upload those words as text"
             )
-        return Input(data=Data(text=Text(raw=item))), ""
+        return pb.Input(data=pb.Data(text=pb.Text(raw=item))), ""
     raise InputLimitError(f"cannot upload a {type(item).__name__}: give an Input, URL, text, Path or bytes")
 
 
@@ -176,12 +179,12 @@ def _source_path(path: Path) -> str:
 
 def _url_data(kind: str, url: str) -> Data:
     if kind == "video":
-        return Data(video=Video(url=url))
+        return pb.Data(video=pb.Video(url=url))
     if kind == "audio":
-        return Data(audio=Audio(url=url))
+        return pb.Data(audio=pb.Audio(url=url))
     if kind == "text":
-        return Data(text=Text(url=url))
-    return Data(image=Image(url=url))
+        return pb.Data(text=pb.Text(url=url))
+    return pb.Data(image=pb.Image(url=url))
 
 
 def _from_file(path: Path) -> Input:
@@ -191,9 +194,9 @@ def _from_file(path: Path) -> Input:
         raise InputLimitError(f"cannot read {path}: {exc.strerror}") from None
     kind = (mimetypes.guess_type(path.name)[0] or "image/").split("/", 1)[0]
     if kind == "video":
-        return Input(data=Data(video=Video(base64=raw)))
+        return pb.Input(data=pb.Data(video=pb.Video(base64=raw)))
     if kind == "audio":
-        return Input(data=Data(audio=Audio(base64=raw)))
+        return pb.Input(data=pb.Data(audio=pb.Audio(base64=raw)))
     if kind == "text":
         try:
             text = raw.decode("utf-8")
@@ -202,10 +205,10 @@ def _from_file(path: Path) -> Input:
                 f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
                 "convert it to UTF-8 first, nothing was uploaded from it"
             ) from None
-        return Input(data=Data(text=Text(raw=text)))
+        return pb.Input(data=pb.Data(text=pb.Text(raw=text)))
     if len(raw) > MAX_IMAGE_BYTES:
         raise InputLimitError(f"{path} is {len(raw)} bytes; an image may be at most {MAX_IMAGE_BYTES} bytes")
-    return Input(data=Data(image=Image(base64=raw)))
+    return pb.Input(data=pb.Data(image=pb.Image(base64=raw)))
 
 
 def check_input(inp: Input) -> int:
@@ -251,7 +254,7 @@ def batches(
     for item in items:
         inp = to_input(item, ids)
         if inp.id in seen:
-            if isinstance(item, Input) and item.id:
+            if isinstance(item, pb.Input) and item.id:
                 raise InputLimitError(f"input id {inp.id!r} appears twice in this upload")
             if repeated is not None:
                 repeated.append(inp.id)
@@ -354,14 +357,14 @@ class _Recorder:
 
 
 def _request(batch: list[Input], user_app_id: UserAppIDSet | None) -> PostInputsRequest:
-    req = PostInputsRequest(inputs=batch)
+    req = pb.PostInputsRequest(inputs=batch)
     if user_app_id is not None:
         req.user_app_id.CopyFrom(user_app_id)
     return req
 
 
 def _ids_request(batch: list[Input], user_app_id: UserAppIDSet | None) -> ListInputsRequest:
-    req = ListInputsRequest(ids=[i.id for i in batch], per_page=len(batch))
+    req = pb.ListInputsRequest(ids=[i.id for i in batch], per_page=len(batch))
     if user_app_id is not None:
         req.user_app_id.CopyFrom(user_app_id)
     return req

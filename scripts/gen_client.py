@@ -34,18 +34,18 @@ The typed methods of ``Client`` (:class:`SyncV2Methods`) and ``AsyncClient``
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, cast
 
 from google.protobuf.message import Message
 
 from .._calls import Metadata
-from .._policy import AsyncResponseStream, ResponseStream
 from .._retry import RetryPolicy
-from . import (
-{imports}
-)
 
-R = TypeVar("R", bound=Message)
+if TYPE_CHECKING:  # for the annotations only: the message modules load when a call is made
+    from .._policy import AsyncResponseStream, ResponseStream
+    from . import (
+{imports}
+    )
 
 
 '''
@@ -55,21 +55,21 @@ _SYNC_BASE = '''class SyncV2Methods:
 
     __slots__ = ()
 
-    def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
-               retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    def _unary(self, name: str, request: Message, timeout: float | None,
+               retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _server_stream(self, name: str, request: Message, response: type[R], timeout: float | None,
+    def _server_stream(self, name: str, request: Message, timeout: float | None,
                        idle_timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> ResponseStream[R]:
+                       metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _bidi(self, name: str, requests: Iterable[Any], response: type[R], timeout: float | None,
-              idle_timeout: float | None, retry: RetryPolicy | None, metadata: Metadata | None) -> ResponseStream[R]:
+    def _bidi(self, name: str, requests: Iterable[Any], timeout: float | None,
+              idle_timeout: float | None, retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _client_stream(self, name: str, requests: Iterable[Any], response: type[R], timeout: float | None,
-                       retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    def _client_stream(self, name: str, requests: Iterable[Any], timeout: float | None,
+                       retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 '''
 
@@ -78,23 +78,23 @@ _ASYNC_BASE = '''class AsyncV2Methods:
 
     __slots__ = ()
 
-    def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
-               retry: RetryPolicy | None, metadata: Metadata | None) -> Coroutine[Any, Any, R]:
+    def _unary(self, name: str, request: Message, timeout: float | None,
+               retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _server_stream(self, name: str, request: Message, response: type[R], timeout: float | None,
+    def _server_stream(self, name: str, request: Message, timeout: float | None,
                        idle_timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> AsyncResponseStream[R]:
+                       metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _bidi(self, name: str, requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
+    def _bidi(self, name: str, requests: Iterable[Any] | AsyncIterable[Any],
               timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
-              metadata: Metadata | None) -> AsyncResponseStream[R]:
+              metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _client_stream(self, name: str, requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
+    def _client_stream(self, name: str, requests: Iterable[Any] | AsyncIterable[Any],
                        timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> Coroutine[Any, Any, R]:
+                       metadata: Metadata | None) -> Any:
         raise NotImplementedError
 '''
 
@@ -115,15 +115,15 @@ def _method(name: str, req: str, resp: str, client_stream: bool, server_stream: 
     idle = "idle_timeout: float | None = None, " if server_stream else ""
     if server_stream:
         returns = f"{'ResponseStream' if sync else 'AsyncResponseStream'}[{resp}]"
-        call = f'self.{"_bidi" if client_stream else "_server_stream"}("{name}", {arg}, {resp}, timeout, idle_timeout, retry, metadata)'
+        call = f'self.{"_bidi" if client_stream else "_server_stream"}("{name}", {arg}, timeout, idle_timeout, retry, metadata)'
     else:
         returns = resp if sync else f"Coroutine[Any, Any, {resp}]"
-        call = f'self.{"_client_stream" if client_stream else "_unary"}("{name}", {arg}, {resp}, timeout, retry, metadata)'
+        call = f'self.{"_client_stream" if client_stream else "_unary"}("{name}", {arg}, timeout, retry, metadata)'
     return (f"    def {name}(self, {arg}: {kind}, *,\n"
             f"            timeout: float | None = None, {idle}retry: RetryPolicy | None = None,\n"
             f"            metadata: Metadata | None = None) -> {returns}:\n"
             f'        """{doc}"""\n'
-            f"        return {call}\n")
+            f'        return cast("{returns}", {call})\n')
 
 
 def render(descriptor_set: bytes) -> str:
@@ -148,7 +148,9 @@ def render(descriptor_set: bytes) -> str:
     else:
         raise SystemExit("service clarifai.api.V2 not found in the descriptor set")
     names = sorted({r[1] for r in rows} | {r[2] for r in rows})
-    parts = [_HEADER.format(imports="\n".join(f"    {n}," for n in names)), _SYNC_BASE]
+    parts = [_HEADER.format(imports="\n".join(f"        {n}," for n in names)),
+             "RPC_NAMES: frozenset[str] = frozenset({\n", *(f'    "{r[0]}",\n' for r in sorted(rows)), "})\n", "\n\n",
+             _SYNC_BASE]
     parts += ["\n" + _method(*row, sync=True) for row in rows]
     parts += ["\n\n", _ASYNC_BASE]
     parts += ["\n" + _method(*row, sync=False) for row in rows]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 import time
 from collections.abc import AsyncGenerator, Awaitable
 from typing import Any, TypeVar
@@ -18,6 +19,11 @@ from typing import Any, TypeVar
 import aiohttp
 from google.protobuf.message import Message
 from yarl import URL
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as _timeout
+else:  # asyncio.wait_for can swallow a cancellation before 3.12; this timer cannot
+    from async_timeout import timeout as _timeout  # type: ignore[import-not-found, unused-ignore]
 
 from .._calls import Method
 from .._errors import ConfigurationError
@@ -86,7 +92,11 @@ def connection_failure(method: str, where: str, exc: BaseException) -> Exception
 
 
 async def _within(awaitable: Awaitable[T], seconds: float | None) -> T:
-    return await (awaitable if seconds is None else asyncio.wait_for(awaitable, seconds))
+    """``awaitable``, given ``seconds`` at most; a cancellation of the task always gets through."""
+    if seconds is None:
+        return await awaitable
+    async with _timeout(seconds):
+        return await awaitable
 
 
 class AsyncHttpStream:

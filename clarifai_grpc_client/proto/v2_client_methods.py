@@ -7,414 +7,691 @@ The typed methods of ``Client`` (:class:`SyncV2Methods`) and ``AsyncClient``
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, cast
 
 from google.protobuf.message import Message
 
 from .._calls import Metadata
-from .._policy import AsyncResponseStream, ResponseStream
 from .._retry import RetryPolicy
-from . import (
-    BaseResponse,
-    CancelBulkOperationRequest,
-    CancelInputsAddJobRequest,
-    CancelInputsExtractionJobsRequest,
-    DeleteAnnotationFiltersRequest,
-    DeleteAnnotationRequest,
-    DeleteAnnotationTracksRequest,
-    DeleteAnnotationsRequest,
-    DeleteAppRequest,
-    DeleteArtifactRequest,
-    DeleteArtifactVersionRequest,
-    DeleteBulkOperationRequest,
-    DeleteCollaboratorsRequest,
-    DeleteComputeClustersRequest,
-    DeleteConceptRelationsRequest,
-    DeleteDatasetInputsRequest,
-    DeleteDatasetVersionsRequest,
-    DeleteDatasetsRequest,
-    DeleteDeploymentsRequest,
-    DeleteInputRequest,
-    DeleteInputsRequest,
-    DeleteKeyRequest,
-    DeleteLabelOrdersRequest,
-    DeleteModelMigrationRequest,
-    DeleteModelRequest,
-    DeleteModelVersionRequest,
-    DeleteModelsRequest,
-    DeleteNodepoolsRequest,
-    DeletePipelineStepVersionsRequest,
-    DeletePipelineStepsRequest,
-    DeletePipelineVersionsRequest,
-    DeletePipelinesRequest,
-    DeleteRunnersRequest,
-    DeleteSearchRequest,
-    DeleteSecretsRequest,
-    DeleteTasksRequest,
-    DeleteUploadsRequest,
-    DeleteWorkflowRequest,
-    DeleteWorkflowVersionsRequest,
-    DeleteWorkflowsRequest,
-    GetAnnotationFilterRequest,
-    GetAnnotationRequest,
-    GetAppDuplicationRequest,
-    GetAppRequest,
-    GetArtifactRequest,
-    GetArtifactVersionRequest,
-    GetBulkOperationRequest,
-    GetComputeClusterRequest,
-    GetConceptCountsRequest,
-    GetConceptLanguageRequest,
-    GetConceptRequest,
-    GetDatasetInputRequest,
-    GetDatasetRequest,
-    GetDatasetVersionRequest,
-    GetDeploymentRequest,
-    GetEvaluationRequest,
-    GetInputCountRequest,
-    GetInputRequest,
-    GetInputSamplesRequest,
-    GetInputsAddJobRequest,
-    GetInputsExtractionJobRequest,
-    GetKeyRequest,
-    GetLabelOrderRequest,
-    GetModelRequest,
-    GetModelTypeRequest,
-    GetModelVersionEvaluationRequest,
-    GetModelVersionExportRequest,
-    GetModelVersionInputExampleRequest,
-    GetModelVersionMetricsRequest,
-    GetModelVersionRequest,
-    GetNodepoolRequest,
-    GetPipelineRequest,
-    GetPipelineStepRequest,
-    GetPipelineStepVersionRequest,
-    GetPipelineVersionRequest,
-    GetPipelineVersionRunRequest,
-    GetResourceCountsRequest,
-    GetResourceCountsResponse,
-    GetRunnerRequest,
-    GetSearchRequest,
-    GetSecretRequest,
-    GetStatusCodeRequest,
-    GetTaskCountRequest,
-    GetTaskRequest,
-    GetUploadRequest,
-    GetUserRequest,
-    GetVideoManifestRequest,
-    GetVideoManifestResponse,
-    GetWorkflowRequest,
-    GetWorkflowVersionEvaluationRequest,
-    GetWorkflowVersionRequest,
-    ListAnnotationFiltersRequest,
-    ListAnnotationTracksRequest,
-    ListAnnotationWorkersRequest,
-    ListAnnotationsRequest,
-    ListAppDuplicationsRequest,
-    ListAppKeysRequest,
-    ListAppsRequest,
-    ListArtifactVersionsRequest,
-    ListArtifactsRequest,
-    ListBulkOperationsRequest,
-    ListCloudProvidersRequest,
-    ListCloudRegionsRequest,
-    ListCollaborationsRequest,
-    ListCollaboratorsRequest,
-    ListComputeClustersRequest,
-    ListConceptLanguagesRequest,
-    ListConceptRelationsRequest,
-    ListConceptsRequest,
-    ListDatasetInputsRequest,
-    ListDatasetVersionMetricsGroupsRequest,
-    ListDatasetVersionsRequest,
-    ListDatasetsRequest,
-    ListDeploymentsRequest,
-    ListEvaluationsRequest,
-    ListInputsAddJobsRequest,
-    ListInputsExtractionJobsRequest,
-    ListInputsRequest,
-    ListInstanceTypesRequest,
-    ListKeysRequest,
-    ListKnowledgeGraphsRequest,
-    ListLabelOrdersRequest,
-    ListLogEntriesRequest,
-    ListMetricLabelsRequest,
-    ListModelConceptsRequest,
-    ListModelInputsRequest,
-    ListModelReferencesRequest,
-    ListModelTypesRequest,
-    ListModelVersionEvaluationsRequest,
-    ListModelVersionInputExamplesRequest,
-    ListModelVersionsRequest,
-    ListModelsRequest,
-    ListNextTaskAssignmentsRequest,
-    ListNodepoolsRequest,
-    ListOpenSourceLicensesRequest,
-    ListOpenSourceLicensesResponse,
-    ListPipelineStepVersionsRequest,
-    ListPipelineStepsRequest,
-    ListPipelineTemplatesRequest,
-    ListPipelineVersionRunStatusLogsRequest,
-    ListPipelineVersionRunsRequest,
-    ListPipelineVersionsRequest,
-    ListPipelinesRequest,
-    ListRunnerItemsRequest,
-    ListRunnersRequest,
-    ListScopesRequest,
-    ListSearchesRequest,
-    ListSecretsRequest,
-    ListStatusCodesRequest,
-    ListTasksRequest,
-    ListUploadsRequest,
-    ListWorkflowEvaluationTemplatesRequest,
-    ListWorkflowVersionEvaluationDataRequest,
-    ListWorkflowVersionEvaluationsRequest,
-    ListWorkflowVersionsRequest,
-    ListWorkflowsRequest,
-    MetricsQueryResponse,
-    MultiAnnotationFilterResponse,
-    MultiAnnotationResponse,
-    MultiAnnotationTrackResponse,
-    MultiAppDuplicationsResponse,
-    MultiAppResponse,
-    MultiArtifactResponse,
-    MultiArtifactVersionResponse,
-    MultiAuditLogEntryResponse,
-    MultiBulkOperationsResponse,
-    MultiCloudProviderResponse,
-    MultiCloudRegionResponse,
-    MultiCollaborationsResponse,
-    MultiCollaboratorsResponse,
-    MultiComputeClusterResponse,
-    MultiConceptCountResponse,
-    MultiConceptLanguageResponse,
-    MultiConceptRelationResponse,
-    MultiConceptResponse,
-    MultiDatasetInputResponse,
-    MultiDatasetResponse,
-    MultiDatasetVersionExportResponse,
-    MultiDatasetVersionMetricsGroupResponse,
-    MultiDatasetVersionResponse,
-    MultiDeploymentResponse,
-    MultiEvalMetricsResponse,
-    MultiInputAnnotationResponse,
-    MultiInputResponse,
-    MultiInputsAddJobResponse,
-    MultiInputsExtractionJobResponse,
-    MultiInstanceTypeResponse,
-    MultiKeyResponse,
-    MultiKnowledgeGraphResponse,
-    MultiLabelOrderResponse,
-    MultiListWorkflowVersionEvaluationDataResponse,
-    MultiLogEntryResponse,
-    MultiMetricLabelsResponse,
-    MultiModelCheckConsentResponse,
-    MultiModelLanguageResponse,
-    MultiModelReferenceResponse,
-    MultiModelResponse,
-    MultiModelToolkitResponse,
-    MultiModelTypeResponse,
-    MultiModelUseCaseResponse,
-    MultiModelVersionInputExampleResponse,
-    MultiModelVersionResponse,
-    MultiNodepoolResponse,
-    MultiOutputResponse,
-    MultiPipelineResponse,
-    MultiPipelineStepResponse,
-    MultiPipelineStepVersionResponse,
-    MultiPipelineTemplateResponse,
-    MultiPipelineVersionResponse,
-    MultiPipelineVersionRunResponse,
-    MultiPipelineVersionRunStatusLogResponse,
-    MultiRunnerItemOutputResponse,
-    MultiRunnerItemResponse,
-    MultiRunnerResponse,
-    MultiScopeDepsResponse,
-    MultiScopeResponse,
-    MultiScopeRootResponse,
-    MultiScopeUserResponse,
-    MultiSearchResponse,
-    MultiSecretResponse,
-    MultiStatusCodeResponse,
-    MultiTaskAssignmentResponse,
-    MultiTaskResponse,
-    MultiTrainingTimeEstimateResponse,
-    MultiUploadResponse,
-    MultiWorkerResponse,
-    MultiWorkflowEvaluationTemplateResponse,
-    MultiWorkflowResponse,
-    MultiWorkflowVersionEvaluationResponse,
-    MultiWorkflowVersionResponse,
-    MyScopesRequest,
-    MyScopesRootRequest,
-    MyScopesUserRequest,
-    PatchAnnotationFiltersRequest,
-    PatchAnnotationTracksRequest,
-    PatchAnnotationsRequest,
-    PatchAnnotationsSearchesRequest,
-    PatchAnnotationsStatusRequest,
-    PatchAnnotationsStatusResponse,
-    PatchAppRequest,
-    PatchAppsDetailsRequest,
-    PatchAppsIdsRequest,
-    PatchAppsRequest,
-    PatchCollaboratorsRequest,
-    PatchComputeClustersRequest,
-    PatchConceptLanguagesRequest,
-    PatchConceptsRequest,
-    PatchDatasetVersionsRequest,
-    PatchDatasetsRequest,
-    PatchDeploymentsRequest,
-    PatchInputsRequest,
-    PatchInputsSearchesRequest,
-    PatchKeysRequest,
-    PatchLabelOrdersRequest,
-    PatchModelCheckConsentsRequest,
-    PatchModelIdsRequest,
-    PatchModelLanguagesRequest,
-    PatchModelToolkitsRequest,
-    PatchModelUseCasesRequest,
-    PatchModelVersionsRequest,
-    PatchModelsRequest,
-    PatchNodepoolsRequest,
-    PatchPipelineVersionRunsRequest,
-    PatchPipelineVersionsRequest,
-    PatchPipelinesRequest,
-    PatchRunnersRequest,
-    PatchSearchesRequest,
-    PatchSecretsRequest,
-    PatchTasksRequest,
-    PatchWorkflowIdsRequest,
-    PatchWorkflowVersionEvaluationsRequest,
-    PatchWorkflowVersionsRequest,
-    PatchWorkflowsRequest,
-    PostAnnotationFiltersRequest,
-    PostAnnotationTracksRequest,
-    PostAnnotationsRequest,
-    PostAnnotationsSearchesRequest,
-    PostAppDuplicationsRequest,
-    PostAppsRequest,
-    PostAppsSearchesRequest,
-    PostArtifactVersionsUploadRequest,
-    PostArtifactVersionsUploadResponse,
-    PostArtifactsRequest,
-    PostAuditLogSearchesRequest,
-    PostBulkOperationsRequest,
-    PostCollaboratorsRequest,
-    PostComputeClustersRequest,
-    PostComputePlaneMetricsRequest,
-    PostConceptLanguagesRequest,
-    PostConceptRelationsRequest,
-    PostConceptsRequest,
-    PostConceptsSearchesRequest,
-    PostDatasetInputsRequest,
-    PostDatasetVersionsRequest,
-    PostDatasetsRequest,
-    PostDeploymentsRequest,
-    PostEvaluationsRequest,
-    PostInputsDataSourcesRequest,
-    PostInputsRequest,
-    PostInputsSearchesRequest,
-    PostInputsUploadsRequest,
-    PostKeysRequest,
-    PostKnowledgeGraphsRequest,
-    PostLabelOrdersRequest,
-    PostLogEntriesRequest,
-    PostMetricsQueryRequest,
-    PostModelMigrationRequest,
-    PostModelOutputsRequest,
-    PostModelVersionEvaluationsRequest,
-    PostModelVersionMetricsRequest,
-    PostModelVersionsPublishRequest,
-    PostModelVersionsRequest,
-    PostModelVersionsTrainingTimeEstimateRequest,
-    PostModelVersionsUnPublishRequest,
-    PostModelVersionsUploadRequest,
-    PostModelVersionsUploadResponse,
-    PostModelsRequest,
-    PostModelsSearchesRequest,
-    PostNodepoolStatusRequest,
-    PostNodepoolsRequest,
-    PostPipelineStepVersionsUploadRequest,
-    PostPipelineStepVersionsUploadResponse,
-    PostPipelineStepsRequest,
-    PostPipelineVersionRunFromTemplateRequest,
-    PostPipelineVersionRunFromTemplateResponse,
-    PostPipelineVersionRunsRequest,
-    PostPipelinesRequest,
-    PostRunnerItemOutputsRequest,
-    PostRunnerReplicaTaskMetricsRequest,
-    PostRunnersRequest,
-    PostSearchesByIDRequest,
-    PostSearchesRequest,
-    PostSecretsRequest,
-    PostTasksRequest,
-    PostTrackAnnotationsSearchesRequest,
-    PostUploadsRequest,
-    PostValidatePasswordRequest,
-    PostWorkflowResultsRequest,
-    PostWorkflowResultsResponse,
-    PostWorkflowVersionEvaluationDataRequest,
-    PostWorkflowVersionEvaluationsRequest,
-    PostWorkflowVersionsPublishRequest,
-    PostWorkflowVersionsUnPublishRequest,
-    PostWorkflowsRequest,
-    PutDatasetVersionExportsRequest,
-    PutModelVersionExportsRequest,
-    PutTaskAssignmentsRequest,
-    PutUploadContentPartsRequest,
-    SingleAnnotationFilterResponse,
-    SingleAnnotationResponse,
-    SingleAppDuplicationResponse,
-    SingleAppResponse,
-    SingleArtifactResponse,
-    SingleArtifactVersionResponse,
-    SingleBulkOperationsResponse,
-    SingleComputeClusterResponse,
-    SingleConceptLanguageResponse,
-    SingleConceptResponse,
-    SingleDatasetInputResponse,
-    SingleDatasetResponse,
-    SingleDatasetVersionResponse,
-    SingleDeploymentResponse,
-    SingleEvalMetricsResponse,
-    SingleInputCountResponse,
-    SingleInputResponse,
-    SingleInputsAddJobResponse,
-    SingleInputsExtractionJobResponse,
-    SingleKeyResponse,
-    SingleLabelOrderResponse,
-    SingleModelResponse,
-    SingleModelTypeResponse,
-    SingleModelVersionExportResponse,
-    SingleModelVersionInputExampleResponse,
-    SingleModelVersionResponse,
-    SingleNodepoolResponse,
-    SinglePasswordValidationResponse,
-    SinglePipelineResponse,
-    SinglePipelineStepResponse,
-    SinglePipelineStepVersionResponse,
-    SinglePipelineVersionResponse,
-    SinglePipelineVersionRunResponse,
-    SingleRunnerResponse,
-    SingleSearchResponse,
-    SingleSecretResponse,
-    SingleStatusCodeResponse,
-    SingleStreamAnnotationResponse,
-    SingleTaskCountResponse,
-    SingleTaskResponse,
-    SingleUploadResponse,
-    SingleUserResponse,
-    SingleWorkflowResponse,
-    SingleWorkflowVersionEvaluationResponse,
-    SingleWorkflowVersionResponse,
-    StreamAnnotationsRequest,
-    StreamInputsRequest,
-    StreamLivestreamAnnotationsRequest,
-    StreamLogEntriesRequest,
-)
 
-R = TypeVar("R", bound=Message)
+if TYPE_CHECKING:  # for the annotations only: the message modules load when a call is made
+    from .._policy import AsyncResponseStream, ResponseStream
+    from . import (
+        BaseResponse,
+        CancelBulkOperationRequest,
+        CancelInputsAddJobRequest,
+        CancelInputsExtractionJobsRequest,
+        DeleteAnnotationFiltersRequest,
+        DeleteAnnotationRequest,
+        DeleteAnnotationTracksRequest,
+        DeleteAnnotationsRequest,
+        DeleteAppRequest,
+        DeleteArtifactRequest,
+        DeleteArtifactVersionRequest,
+        DeleteBulkOperationRequest,
+        DeleteCollaboratorsRequest,
+        DeleteComputeClustersRequest,
+        DeleteConceptRelationsRequest,
+        DeleteDatasetInputsRequest,
+        DeleteDatasetVersionsRequest,
+        DeleteDatasetsRequest,
+        DeleteDeploymentsRequest,
+        DeleteInputRequest,
+        DeleteInputsRequest,
+        DeleteKeyRequest,
+        DeleteLabelOrdersRequest,
+        DeleteModelMigrationRequest,
+        DeleteModelRequest,
+        DeleteModelVersionRequest,
+        DeleteModelsRequest,
+        DeleteNodepoolsRequest,
+        DeletePipelineStepVersionsRequest,
+        DeletePipelineStepsRequest,
+        DeletePipelineVersionsRequest,
+        DeletePipelinesRequest,
+        DeleteRunnersRequest,
+        DeleteSearchRequest,
+        DeleteSecretsRequest,
+        DeleteTasksRequest,
+        DeleteUploadsRequest,
+        DeleteWorkflowRequest,
+        DeleteWorkflowVersionsRequest,
+        DeleteWorkflowsRequest,
+        GetAnnotationFilterRequest,
+        GetAnnotationRequest,
+        GetAppDuplicationRequest,
+        GetAppRequest,
+        GetArtifactRequest,
+        GetArtifactVersionRequest,
+        GetBulkOperationRequest,
+        GetComputeClusterRequest,
+        GetConceptCountsRequest,
+        GetConceptLanguageRequest,
+        GetConceptRequest,
+        GetDatasetInputRequest,
+        GetDatasetRequest,
+        GetDatasetVersionRequest,
+        GetDeploymentRequest,
+        GetEvaluationRequest,
+        GetInputCountRequest,
+        GetInputRequest,
+        GetInputSamplesRequest,
+        GetInputsAddJobRequest,
+        GetInputsExtractionJobRequest,
+        GetKeyRequest,
+        GetLabelOrderRequest,
+        GetModelRequest,
+        GetModelTypeRequest,
+        GetModelVersionEvaluationRequest,
+        GetModelVersionExportRequest,
+        GetModelVersionInputExampleRequest,
+        GetModelVersionMetricsRequest,
+        GetModelVersionRequest,
+        GetNodepoolRequest,
+        GetPipelineRequest,
+        GetPipelineStepRequest,
+        GetPipelineStepVersionRequest,
+        GetPipelineVersionRequest,
+        GetPipelineVersionRunRequest,
+        GetResourceCountsRequest,
+        GetResourceCountsResponse,
+        GetRunnerRequest,
+        GetSearchRequest,
+        GetSecretRequest,
+        GetStatusCodeRequest,
+        GetTaskCountRequest,
+        GetTaskRequest,
+        GetUploadRequest,
+        GetUserRequest,
+        GetVideoManifestRequest,
+        GetVideoManifestResponse,
+        GetWorkflowRequest,
+        GetWorkflowVersionEvaluationRequest,
+        GetWorkflowVersionRequest,
+        ListAnnotationFiltersRequest,
+        ListAnnotationTracksRequest,
+        ListAnnotationWorkersRequest,
+        ListAnnotationsRequest,
+        ListAppDuplicationsRequest,
+        ListAppKeysRequest,
+        ListAppsRequest,
+        ListArtifactVersionsRequest,
+        ListArtifactsRequest,
+        ListBulkOperationsRequest,
+        ListCloudProvidersRequest,
+        ListCloudRegionsRequest,
+        ListCollaborationsRequest,
+        ListCollaboratorsRequest,
+        ListComputeClustersRequest,
+        ListConceptLanguagesRequest,
+        ListConceptRelationsRequest,
+        ListConceptsRequest,
+        ListDatasetInputsRequest,
+        ListDatasetVersionMetricsGroupsRequest,
+        ListDatasetVersionsRequest,
+        ListDatasetsRequest,
+        ListDeploymentsRequest,
+        ListEvaluationsRequest,
+        ListInputsAddJobsRequest,
+        ListInputsExtractionJobsRequest,
+        ListInputsRequest,
+        ListInstanceTypesRequest,
+        ListKeysRequest,
+        ListKnowledgeGraphsRequest,
+        ListLabelOrdersRequest,
+        ListLogEntriesRequest,
+        ListMetricLabelsRequest,
+        ListModelConceptsRequest,
+        ListModelInputsRequest,
+        ListModelReferencesRequest,
+        ListModelTypesRequest,
+        ListModelVersionEvaluationsRequest,
+        ListModelVersionInputExamplesRequest,
+        ListModelVersionsRequest,
+        ListModelsRequest,
+        ListNextTaskAssignmentsRequest,
+        ListNodepoolsRequest,
+        ListOpenSourceLicensesRequest,
+        ListOpenSourceLicensesResponse,
+        ListPipelineStepVersionsRequest,
+        ListPipelineStepsRequest,
+        ListPipelineTemplatesRequest,
+        ListPipelineVersionRunStatusLogsRequest,
+        ListPipelineVersionRunsRequest,
+        ListPipelineVersionsRequest,
+        ListPipelinesRequest,
+        ListRunnerItemsRequest,
+        ListRunnersRequest,
+        ListScopesRequest,
+        ListSearchesRequest,
+        ListSecretsRequest,
+        ListStatusCodesRequest,
+        ListTasksRequest,
+        ListUploadsRequest,
+        ListWorkflowEvaluationTemplatesRequest,
+        ListWorkflowVersionEvaluationDataRequest,
+        ListWorkflowVersionEvaluationsRequest,
+        ListWorkflowVersionsRequest,
+        ListWorkflowsRequest,
+        MetricsQueryResponse,
+        MultiAnnotationFilterResponse,
+        MultiAnnotationResponse,
+        MultiAnnotationTrackResponse,
+        MultiAppDuplicationsResponse,
+        MultiAppResponse,
+        MultiArtifactResponse,
+        MultiArtifactVersionResponse,
+        MultiAuditLogEntryResponse,
+        MultiBulkOperationsResponse,
+        MultiCloudProviderResponse,
+        MultiCloudRegionResponse,
+        MultiCollaborationsResponse,
+        MultiCollaboratorsResponse,
+        MultiComputeClusterResponse,
+        MultiConceptCountResponse,
+        MultiConceptLanguageResponse,
+        MultiConceptRelationResponse,
+        MultiConceptResponse,
+        MultiDatasetInputResponse,
+        MultiDatasetResponse,
+        MultiDatasetVersionExportResponse,
+        MultiDatasetVersionMetricsGroupResponse,
+        MultiDatasetVersionResponse,
+        MultiDeploymentResponse,
+        MultiEvalMetricsResponse,
+        MultiInputAnnotationResponse,
+        MultiInputResponse,
+        MultiInputsAddJobResponse,
+        MultiInputsExtractionJobResponse,
+        MultiInstanceTypeResponse,
+        MultiKeyResponse,
+        MultiKnowledgeGraphResponse,
+        MultiLabelOrderResponse,
+        MultiListWorkflowVersionEvaluationDataResponse,
+        MultiLogEntryResponse,
+        MultiMetricLabelsResponse,
+        MultiModelCheckConsentResponse,
+        MultiModelLanguageResponse,
+        MultiModelReferenceResponse,
+        MultiModelResponse,
+        MultiModelToolkitResponse,
+        MultiModelTypeResponse,
+        MultiModelUseCaseResponse,
+        MultiModelVersionInputExampleResponse,
+        MultiModelVersionResponse,
+        MultiNodepoolResponse,
+        MultiOutputResponse,
+        MultiPipelineResponse,
+        MultiPipelineStepResponse,
+        MultiPipelineStepVersionResponse,
+        MultiPipelineTemplateResponse,
+        MultiPipelineVersionResponse,
+        MultiPipelineVersionRunResponse,
+        MultiPipelineVersionRunStatusLogResponse,
+        MultiRunnerItemOutputResponse,
+        MultiRunnerItemResponse,
+        MultiRunnerResponse,
+        MultiScopeDepsResponse,
+        MultiScopeResponse,
+        MultiScopeRootResponse,
+        MultiScopeUserResponse,
+        MultiSearchResponse,
+        MultiSecretResponse,
+        MultiStatusCodeResponse,
+        MultiTaskAssignmentResponse,
+        MultiTaskResponse,
+        MultiTrainingTimeEstimateResponse,
+        MultiUploadResponse,
+        MultiWorkerResponse,
+        MultiWorkflowEvaluationTemplateResponse,
+        MultiWorkflowResponse,
+        MultiWorkflowVersionEvaluationResponse,
+        MultiWorkflowVersionResponse,
+        MyScopesRequest,
+        MyScopesRootRequest,
+        MyScopesUserRequest,
+        PatchAnnotationFiltersRequest,
+        PatchAnnotationTracksRequest,
+        PatchAnnotationsRequest,
+        PatchAnnotationsSearchesRequest,
+        PatchAnnotationsStatusRequest,
+        PatchAnnotationsStatusResponse,
+        PatchAppRequest,
+        PatchAppsDetailsRequest,
+        PatchAppsIdsRequest,
+        PatchAppsRequest,
+        PatchCollaboratorsRequest,
+        PatchComputeClustersRequest,
+        PatchConceptLanguagesRequest,
+        PatchConceptsRequest,
+        PatchDatasetVersionsRequest,
+        PatchDatasetsRequest,
+        PatchDeploymentsRequest,
+        PatchInputsRequest,
+        PatchInputsSearchesRequest,
+        PatchKeysRequest,
+        PatchLabelOrdersRequest,
+        PatchModelCheckConsentsRequest,
+        PatchModelIdsRequest,
+        PatchModelLanguagesRequest,
+        PatchModelToolkitsRequest,
+        PatchModelUseCasesRequest,
+        PatchModelVersionsRequest,
+        PatchModelsRequest,
+        PatchNodepoolsRequest,
+        PatchPipelineVersionRunsRequest,
+        PatchPipelineVersionsRequest,
+        PatchPipelinesRequest,
+        PatchRunnersRequest,
+        PatchSearchesRequest,
+        PatchSecretsRequest,
+        PatchTasksRequest,
+        PatchWorkflowIdsRequest,
+        PatchWorkflowVersionEvaluationsRequest,
+        PatchWorkflowVersionsRequest,
+        PatchWorkflowsRequest,
+        PostAnnotationFiltersRequest,
+        PostAnnotationTracksRequest,
+        PostAnnotationsRequest,
+        PostAnnotationsSearchesRequest,
+        PostAppDuplicationsRequest,
+        PostAppsRequest,
+        PostAppsSearchesRequest,
+        PostArtifactVersionsUploadRequest,
+        PostArtifactVersionsUploadResponse,
+        PostArtifactsRequest,
+        PostAuditLogSearchesRequest,
+        PostBulkOperationsRequest,
+        PostCollaboratorsRequest,
+        PostComputeClustersRequest,
+        PostComputePlaneMetricsRequest,
+        PostConceptLanguagesRequest,
+        PostConceptRelationsRequest,
+        PostConceptsRequest,
+        PostConceptsSearchesRequest,
+        PostDatasetInputsRequest,
+        PostDatasetVersionsRequest,
+        PostDatasetsRequest,
+        PostDeploymentsRequest,
+        PostEvaluationsRequest,
+        PostInputsDataSourcesRequest,
+        PostInputsRequest,
+        PostInputsSearchesRequest,
+        PostInputsUploadsRequest,
+        PostKeysRequest,
+        PostKnowledgeGraphsRequest,
+        PostLabelOrdersRequest,
+        PostLogEntriesRequest,
+        PostMetricsQueryRequest,
+        PostModelMigrationRequest,
+        PostModelOutputsRequest,
+        PostModelVersionEvaluationsRequest,
+        PostModelVersionMetricsRequest,
+        PostModelVersionsPublishRequest,
+        PostModelVersionsRequest,
+        PostModelVersionsTrainingTimeEstimateRequest,
+        PostModelVersionsUnPublishRequest,
+        PostModelVersionsUploadRequest,
+        PostModelVersionsUploadResponse,
+        PostModelsRequest,
+        PostModelsSearchesRequest,
+        PostNodepoolStatusRequest,
+        PostNodepoolsRequest,
+        PostPipelineStepVersionsUploadRequest,
+        PostPipelineStepVersionsUploadResponse,
+        PostPipelineStepsRequest,
+        PostPipelineVersionRunFromTemplateRequest,
+        PostPipelineVersionRunFromTemplateResponse,
+        PostPipelineVersionRunsRequest,
+        PostPipelinesRequest,
+        PostRunnerItemOutputsRequest,
+        PostRunnerReplicaTaskMetricsRequest,
+        PostRunnersRequest,
+        PostSearchesByIDRequest,
+        PostSearchesRequest,
+        PostSecretsRequest,
+        PostTasksRequest,
+        PostTrackAnnotationsSearchesRequest,
+        PostUploadsRequest,
+        PostValidatePasswordRequest,
+        PostWorkflowResultsRequest,
+        PostWorkflowResultsResponse,
+        PostWorkflowVersionEvaluationDataRequest,
+        PostWorkflowVersionEvaluationsRequest,
+        PostWorkflowVersionsPublishRequest,
+        PostWorkflowVersionsUnPublishRequest,
+        PostWorkflowsRequest,
+        PutDatasetVersionExportsRequest,
+        PutModelVersionExportsRequest,
+        PutTaskAssignmentsRequest,
+        PutUploadContentPartsRequest,
+        SingleAnnotationFilterResponse,
+        SingleAnnotationResponse,
+        SingleAppDuplicationResponse,
+        SingleAppResponse,
+        SingleArtifactResponse,
+        SingleArtifactVersionResponse,
+        SingleBulkOperationsResponse,
+        SingleComputeClusterResponse,
+        SingleConceptLanguageResponse,
+        SingleConceptResponse,
+        SingleDatasetInputResponse,
+        SingleDatasetResponse,
+        SingleDatasetVersionResponse,
+        SingleDeploymentResponse,
+        SingleEvalMetricsResponse,
+        SingleInputCountResponse,
+        SingleInputResponse,
+        SingleInputsAddJobResponse,
+        SingleInputsExtractionJobResponse,
+        SingleKeyResponse,
+        SingleLabelOrderResponse,
+        SingleModelResponse,
+        SingleModelTypeResponse,
+        SingleModelVersionExportResponse,
+        SingleModelVersionInputExampleResponse,
+        SingleModelVersionResponse,
+        SingleNodepoolResponse,
+        SinglePasswordValidationResponse,
+        SinglePipelineResponse,
+        SinglePipelineStepResponse,
+        SinglePipelineStepVersionResponse,
+        SinglePipelineVersionResponse,
+        SinglePipelineVersionRunResponse,
+        SingleRunnerResponse,
+        SingleSearchResponse,
+        SingleSecretResponse,
+        SingleStatusCodeResponse,
+        SingleStreamAnnotationResponse,
+        SingleTaskCountResponse,
+        SingleTaskResponse,
+        SingleUploadResponse,
+        SingleUserResponse,
+        SingleWorkflowResponse,
+        SingleWorkflowVersionEvaluationResponse,
+        SingleWorkflowVersionResponse,
+        StreamAnnotationsRequest,
+        StreamInputsRequest,
+        StreamLivestreamAnnotationsRequest,
+        StreamLogEntriesRequest,
+    )
+
+
+RPC_NAMES: frozenset[str] = frozenset({
+    "CancelBulkOperations",
+    "CancelInputsAddJob",
+    "CancelInputsExtractionJobs",
+    "DeleteAnnotation",
+    "DeleteAnnotationFilters",
+    "DeleteAnnotationTracks",
+    "DeleteAnnotations",
+    "DeleteApp",
+    "DeleteArtifact",
+    "DeleteArtifactVersion",
+    "DeleteBulkOperations",
+    "DeleteCollaborators",
+    "DeleteComputeClusters",
+    "DeleteConceptRelations",
+    "DeleteDatasetInputs",
+    "DeleteDatasetVersions",
+    "DeleteDatasets",
+    "DeleteDeployments",
+    "DeleteInput",
+    "DeleteInputs",
+    "DeleteKey",
+    "DeleteLabelOrders",
+    "DeleteModel",
+    "DeleteModelMigration",
+    "DeleteModelVersion",
+    "DeleteModels",
+    "DeleteNodepools",
+    "DeletePipelineStepVersions",
+    "DeletePipelineSteps",
+    "DeletePipelineVersions",
+    "DeletePipelines",
+    "DeleteRunners",
+    "DeleteSearch",
+    "DeleteSecrets",
+    "DeleteTasks",
+    "DeleteUploads",
+    "DeleteWorkflow",
+    "DeleteWorkflowVersions",
+    "DeleteWorkflows",
+    "GenerateModelOutputs",
+    "GetAnnotation",
+    "GetAnnotationFilter",
+    "GetApp",
+    "GetAppDuplication",
+    "GetArtifact",
+    "GetArtifactVersion",
+    "GetBulkOperation",
+    "GetComputeCluster",
+    "GetConcept",
+    "GetConceptCounts",
+    "GetConceptLanguage",
+    "GetDataset",
+    "GetDatasetInput",
+    "GetDatasetVersion",
+    "GetDeployment",
+    "GetEvaluation",
+    "GetInput",
+    "GetInputCount",
+    "GetInputSamples",
+    "GetInputVideoManifest",
+    "GetInputsAddJob",
+    "GetInputsExtractionJob",
+    "GetKey",
+    "GetLabelOrder",
+    "GetModel",
+    "GetModelOutputInfo",
+    "GetModelType",
+    "GetModelVersion",
+    "GetModelVersionEvaluation",
+    "GetModelVersionExport",
+    "GetModelVersionInputExample",
+    "GetModelVersionMetrics",
+    "GetNodepool",
+    "GetPipeline",
+    "GetPipelineStep",
+    "GetPipelineStepVersion",
+    "GetPipelineVersion",
+    "GetPipelineVersionRun",
+    "GetResourceCounts",
+    "GetRunner",
+    "GetSearch",
+    "GetSecret",
+    "GetStatusCode",
+    "GetTask",
+    "GetTaskAnnotationCount",
+    "GetTaskInputCount",
+    "GetUpload",
+    "GetUser",
+    "GetWorkflow",
+    "GetWorkflowVersion",
+    "GetWorkflowVersionEvaluation",
+    "ListAnnotationFilters",
+    "ListAnnotationTracks",
+    "ListAnnotationWorkers",
+    "ListAnnotations",
+    "ListAppDuplications",
+    "ListAppKeys",
+    "ListApps",
+    "ListArtifactVersions",
+    "ListArtifacts",
+    "ListBulkOperations",
+    "ListCloudProviders",
+    "ListCloudRegions",
+    "ListCollaborations",
+    "ListCollaborators",
+    "ListComputeClusters",
+    "ListConceptLanguages",
+    "ListConceptRelations",
+    "ListConcepts",
+    "ListDatasetInputs",
+    "ListDatasetVersionMetricsGroups",
+    "ListDatasetVersions",
+    "ListDatasets",
+    "ListDeployments",
+    "ListEvaluations",
+    "ListInputs",
+    "ListInputsAddJobs",
+    "ListInputsExtractionJobs",
+    "ListInstanceTypes",
+    "ListKeys",
+    "ListKnowledgeGraphs",
+    "ListLabelOrders",
+    "ListLogEntries",
+    "ListMetricLabels",
+    "ListModelConcepts",
+    "ListModelInputs",
+    "ListModelReferences",
+    "ListModelTypes",
+    "ListModelVersionEvaluations",
+    "ListModelVersionInputExamples",
+    "ListModelVersions",
+    "ListModels",
+    "ListNextTaskAssignments",
+    "ListNodepools",
+    "ListOpenSourceLicenses",
+    "ListPipelineStepVersions",
+    "ListPipelineSteps",
+    "ListPipelineTemplates",
+    "ListPipelineVersionRunStatusLogs",
+    "ListPipelineVersionRuns",
+    "ListPipelineVersions",
+    "ListPipelines",
+    "ListRunnerItems",
+    "ListRunners",
+    "ListScopes",
+    "ListSearches",
+    "ListSecrets",
+    "ListStatusCodes",
+    "ListTasks",
+    "ListUploads",
+    "ListWorkflowEvaluationTemplates",
+    "ListWorkflowVersionEvaluationData",
+    "ListWorkflowVersionEvaluations",
+    "ListWorkflowVersions",
+    "ListWorkflows",
+    "MyScopes",
+    "MyScopesRoot",
+    "MyScopesUser",
+    "PatchAnnotationFilters",
+    "PatchAnnotationTracks",
+    "PatchAnnotations",
+    "PatchAnnotationsSearches",
+    "PatchAnnotationsStatus",
+    "PatchApp",
+    "PatchApps",
+    "PatchAppsDetails",
+    "PatchAppsIds",
+    "PatchCollaborators",
+    "PatchComputeClusters",
+    "PatchConceptLanguages",
+    "PatchConcepts",
+    "PatchDatasetVersions",
+    "PatchDatasets",
+    "PatchDeployments",
+    "PatchInputs",
+    "PatchInputsSearches",
+    "PatchKeys",
+    "PatchLabelOrders",
+    "PatchModelCheckConsents",
+    "PatchModelIds",
+    "PatchModelLanguages",
+    "PatchModelToolkits",
+    "PatchModelUseCases",
+    "PatchModelVersions",
+    "PatchModels",
+    "PatchNodepools",
+    "PatchPipelineVersionRuns",
+    "PatchPipelineVersions",
+    "PatchPipelines",
+    "PatchRunners",
+    "PatchSearches",
+    "PatchSecrets",
+    "PatchTasks",
+    "PatchWorkflowIds",
+    "PatchWorkflowVersionEvaluations",
+    "PatchWorkflowVersions",
+    "PatchWorkflows",
+    "PostAnnotationFilters",
+    "PostAnnotationTracks",
+    "PostAnnotations",
+    "PostAnnotationsSearches",
+    "PostAppDuplications",
+    "PostApps",
+    "PostAppsSearches",
+    "PostArtifactVersionsUpload",
+    "PostArtifacts",
+    "PostAuditLogSearches",
+    "PostBulkOperations",
+    "PostCollaborators",
+    "PostComputeClusters",
+    "PostComputePlaneMetrics",
+    "PostConceptLanguages",
+    "PostConceptRelations",
+    "PostConcepts",
+    "PostConceptsSearches",
+    "PostDatasetInputs",
+    "PostDatasetVersions",
+    "PostDatasets",
+    "PostDeployments",
+    "PostEvaluations",
+    "PostInputs",
+    "PostInputsDataSources",
+    "PostInputsSearches",
+    "PostInputsUploads",
+    "PostKeys",
+    "PostKnowledgeGraphs",
+    "PostLabelOrders",
+    "PostLogEntries",
+    "PostMetricsQuery",
+    "PostModelMigration",
+    "PostModelOutputs",
+    "PostModelVersionEvaluations",
+    "PostModelVersionMetrics",
+    "PostModelVersions",
+    "PostModelVersionsPublish",
+    "PostModelVersionsTrainingTimeEstimate",
+    "PostModelVersionsUnPublish",
+    "PostModelVersionsUpload",
+    "PostModels",
+    "PostModelsSearches",
+    "PostNodepoolStatus",
+    "PostNodepools",
+    "PostPipelineStepVersionsUpload",
+    "PostPipelineSteps",
+    "PostPipelineVersionRunFromTemplate",
+    "PostPipelineVersionRuns",
+    "PostPipelines",
+    "PostRunnerItemOutputs",
+    "PostRunnerReplicaTaskMetrics",
+    "PostRunners",
+    "PostSearches",
+    "PostSearchesByID",
+    "PostSecrets",
+    "PostTasks",
+    "PostTrackAnnotationsSearches",
+    "PostUploads",
+    "PostValidatePassword",
+    "PostWorkflowResults",
+    "PostWorkflowVersionEvaluationData",
+    "PostWorkflowVersionEvaluations",
+    "PostWorkflowVersionsPublish",
+    "PostWorkflowVersionsUnPublish",
+    "PostWorkflows",
+    "ProcessRunnerItems",
+    "PutDatasetVersionExports",
+    "PutModelVersionExports",
+    "PutTaskAssignments",
+    "PutUploadContentParts",
+    "StreamAnnotations",
+    "StreamInputs",
+    "StreamLivestreamAnnotations",
+    "StreamLogEntries",
+    "StreamModelOutputs",
+})
 
 
 class SyncV2Methods:
@@ -422,1660 +699,1660 @@ class SyncV2Methods:
 
     __slots__ = ()
 
-    def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
-               retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    def _unary(self, name: str, request: Message, timeout: float | None,
+               retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _server_stream(self, name: str, request: Message, response: type[R], timeout: float | None,
+    def _server_stream(self, name: str, request: Message, timeout: float | None,
                        idle_timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> ResponseStream[R]:
+                       metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _bidi(self, name: str, requests: Iterable[Any], response: type[R], timeout: float | None,
-              idle_timeout: float | None, retry: RetryPolicy | None, metadata: Metadata | None) -> ResponseStream[R]:
+    def _bidi(self, name: str, requests: Iterable[Any], timeout: float | None,
+              idle_timeout: float | None, retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _client_stream(self, name: str, requests: Iterable[Any], response: type[R], timeout: float | None,
-                       retry: RetryPolicy | None, metadata: Metadata | None) -> R:
+    def _client_stream(self, name: str, requests: Iterable[Any], timeout: float | None,
+                       retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
     def GetConceptCounts(self, request: GetConceptCountsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptCountResponse:
         """Get counts of the positive and negative labels of each concept in an app."""
-        return self._unary("GetConceptCounts", request, MultiConceptCountResponse, timeout, retry, metadata)
+        return cast("MultiConceptCountResponse", self._unary("GetConceptCounts", request, timeout, retry, metadata))
 
     def GetConcept(self, request: GetConceptRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleConceptResponse:
         """Get one concept of an app by its ID."""
-        return self._unary("GetConcept", request, SingleConceptResponse, timeout, retry, metadata)
+        return cast("SingleConceptResponse", self._unary("GetConcept", request, timeout, retry, metadata))
 
     def ListConcepts(self, request: ListConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptResponse:
         """List the concepts of an app."""
-        return self._unary("ListConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("MultiConceptResponse", self._unary("ListConcepts", request, timeout, retry, metadata))
 
     def ListModelConcepts(self, request: ListModelConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptResponse:
         """List the concepts that a model, or one of its versions, knows about."""
-        return self._unary("ListModelConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("MultiConceptResponse", self._unary("ListModelConcepts", request, timeout, retry, metadata))
 
     def PostConceptsSearches(self, request: PostConceptsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptResponse:
         """Search for concepts in an app, with the query in the request body."""
-        return self._unary("PostConceptsSearches", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("MultiConceptResponse", self._unary("PostConceptsSearches", request, timeout, retry, metadata))
 
     def PostConcepts(self, request: PostConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptResponse:
         """Add one or more concepts to an app."""
-        return self._unary("PostConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("MultiConceptResponse", self._unary("PostConcepts", request, timeout, retry, metadata))
 
     def PatchConcepts(self, request: PatchConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptResponse:
         """Update one or more concepts of an app."""
-        return self._unary("PatchConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("MultiConceptResponse", self._unary("PatchConcepts", request, timeout, retry, metadata))
 
     def GetConceptLanguage(self, request: GetConceptLanguageRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleConceptLanguageResponse:
         """Get the translation of a concept's name into one language."""
-        return self._unary("GetConceptLanguage", request, SingleConceptLanguageResponse, timeout, retry, metadata)
+        return cast("SingleConceptLanguageResponse", self._unary("GetConceptLanguage", request, timeout, retry, metadata))
 
     def ListConceptLanguages(self, request: ListConceptLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptLanguageResponse:
         """List all the translations of a concept's name."""
-        return self._unary("ListConceptLanguages", request, MultiConceptLanguageResponse, timeout, retry, metadata)
+        return cast("MultiConceptLanguageResponse", self._unary("ListConceptLanguages", request, timeout, retry, metadata))
 
     def PostConceptLanguages(self, request: PostConceptLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptLanguageResponse:
         """Add translations of a concept's name into new languages."""
-        return self._unary("PostConceptLanguages", request, MultiConceptLanguageResponse, timeout, retry, metadata)
+        return cast("MultiConceptLanguageResponse", self._unary("PostConceptLanguages", request, timeout, retry, metadata))
 
     def PatchConceptLanguages(self, request: PatchConceptLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptLanguageResponse:
         """Update existing translations of a concept's name."""
-        return self._unary("PatchConceptLanguages", request, MultiConceptLanguageResponse, timeout, retry, metadata)
+        return cast("MultiConceptLanguageResponse", self._unary("PatchConceptLanguages", request, timeout, retry, metadata))
 
     def ListConceptRelations(self, request: ListConceptRelationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptRelationResponse:
         """List the relations of one concept, or of all concepts of the app when no concept is given."""
-        return self._unary("ListConceptRelations", request, MultiConceptRelationResponse, timeout, retry, metadata)
+        return cast("MultiConceptRelationResponse", self._unary("ListConceptRelations", request, timeout, retry, metadata))
 
     def PostConceptRelations(self, request: PostConceptRelationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiConceptRelationResponse:
         """Create relations between a concept and other concepts."""
-        return self._unary("PostConceptRelations", request, MultiConceptRelationResponse, timeout, retry, metadata)
+        return cast("MultiConceptRelationResponse", self._unary("PostConceptRelations", request, timeout, retry, metadata))
 
     def DeleteConceptRelations(self, request: DeleteConceptRelationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Remove relations between a concept and other concepts."""
-        return self._unary("DeleteConceptRelations", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteConceptRelations", request, timeout, retry, metadata))
 
     def ListKnowledgeGraphs(self, request: ListKnowledgeGraphsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiKnowledgeGraphResponse:
         """List the knowledge graphs (domain graphs) of an app."""
-        return self._unary("ListKnowledgeGraphs", request, MultiKnowledgeGraphResponse, timeout, retry, metadata)
+        return cast("MultiKnowledgeGraphResponse", self._unary("ListKnowledgeGraphs", request, timeout, retry, metadata))
 
     def PostKnowledgeGraphs(self, request: PostKnowledgeGraphsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiKnowledgeGraphResponse:
         """Create knowledge graphs (domain graphs) in an app."""
-        return self._unary("PostKnowledgeGraphs", request, MultiKnowledgeGraphResponse, timeout, retry, metadata)
+        return cast("MultiKnowledgeGraphResponse", self._unary("PostKnowledgeGraphs", request, timeout, retry, metadata))
 
     def GetAnnotation(self, request: GetAnnotationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleAnnotationResponse:
         """Get one annotation of an input by its ID."""
-        return self._unary("GetAnnotation", request, SingleAnnotationResponse, timeout, retry, metadata)
+        return cast("SingleAnnotationResponse", self._unary("GetAnnotation", request, timeout, retry, metadata))
 
     def ListAnnotations(self, request: ListAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationResponse:
         """List the annotations of an app."""
-        return self._unary("ListAnnotations", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationResponse", self._unary("ListAnnotations", request, timeout, retry, metadata))
 
     def PostAnnotations(self, request: PostAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationResponse:
         """Add annotations to inputs."""
-        return self._unary("PostAnnotations", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationResponse", self._unary("PostAnnotations", request, timeout, retry, metadata))
 
     def PatchAnnotations(self, request: PatchAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationResponse:
         """Update one or more annotations."""
-        return self._unary("PatchAnnotations", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationResponse", self._unary("PatchAnnotations", request, timeout, retry, metadata))
 
     def PatchAnnotationsStatus(self, request: PatchAnnotationsStatusRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> PatchAnnotationsStatusResponse:
         """Change the status of the annotations made by given workers for a task."""
-        return self._unary("PatchAnnotationsStatus", request, PatchAnnotationsStatusResponse, timeout, retry, metadata)
+        return cast("PatchAnnotationsStatusResponse", self._unary("PatchAnnotationsStatus", request, timeout, retry, metadata))
 
     def DeleteAnnotation(self, request: DeleteAnnotationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete a single annotation of an input."""
-        return self._unary("DeleteAnnotation", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteAnnotation", request, timeout, retry, metadata))
 
     def DeleteAnnotations(self, request: DeleteAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several annotations in one request."""
-        return self._unary("DeleteAnnotations", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteAnnotations", request, timeout, retry, metadata))
 
     def PatchAnnotationsSearches(self, request: PatchAnnotationsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """Update saved annotation searches, identified by their IDs."""
-        return self._unary("PatchAnnotationsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("PatchAnnotationsSearches", request, timeout, retry, metadata))
 
     def PostAnnotationsSearches(self, request: PostAnnotationsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """Run a search over the annotations of an app."""
-        return self._unary("PostAnnotationsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("PostAnnotationsSearches", request, timeout, retry, metadata))
 
     def PostAnnotationFilters(self, request: PostAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationFilterResponse:
         """Add annotation filters to an app."""
-        return self._unary("PostAnnotationFilters", request, MultiAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationFilterResponse", self._unary("PostAnnotationFilters", request, timeout, retry, metadata))
 
     def PatchAnnotationFilters(self, request: PatchAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationFilterResponse:
         """Update one or more annotation filters."""
-        return self._unary("PatchAnnotationFilters", request, MultiAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationFilterResponse", self._unary("PatchAnnotationFilters", request, timeout, retry, metadata))
 
     def DeleteAnnotationFilters(self, request: DeleteAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more annotation filters in one request."""
-        return self._unary("DeleteAnnotationFilters", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteAnnotationFilters", request, timeout, retry, metadata))
 
     def ListAnnotationFilters(self, request: ListAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationFilterResponse:
         """List the annotation filters of an app."""
-        return self._unary("ListAnnotationFilters", request, MultiAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationFilterResponse", self._unary("ListAnnotationFilters", request, timeout, retry, metadata))
 
     def GetAnnotationFilter(self, request: GetAnnotationFilterRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleAnnotationFilterResponse:
         """Get one annotation filter by its ID."""
-        return self._unary("GetAnnotationFilter", request, SingleAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("SingleAnnotationFilterResponse", self._unary("GetAnnotationFilter", request, timeout, retry, metadata))
 
     def GetInputCount(self, request: GetInputCountRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleInputCountResponse:
         """Get the number of inputs of an app in each processing status."""
-        return self._unary("GetInputCount", request, SingleInputCountResponse, timeout, retry, metadata)
+        return cast("SingleInputCountResponse", self._unary("GetInputCount", request, timeout, retry, metadata))
 
     def StreamInputs(self, request: StreamInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputResponse:
         """Stream the inputs of an app, starting from the oldest."""
-        return self._unary("StreamInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("MultiInputResponse", self._unary("StreamInputs", request, timeout, retry, metadata))
 
     def GetInputSamples(self, request: GetInputSamplesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputAnnotationResponse:
         """Get sample inputs of a task, with their annotations."""
-        return self._unary("GetInputSamples", request, MultiInputAnnotationResponse, timeout, retry, metadata)
+        return cast("MultiInputAnnotationResponse", self._unary("GetInputSamples", request, timeout, retry, metadata))
 
     def GetInput(self, request: GetInputRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleInputResponse:
         """Get one input of an app by its ID."""
-        return self._unary("GetInput", request, SingleInputResponse, timeout, retry, metadata)
+        return cast("SingleInputResponse", self._unary("GetInput", request, timeout, retry, metadata))
 
     def GetInputVideoManifest(self, request: GetVideoManifestRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> GetVideoManifestResponse:
         """Get the manifest of a video input."""
-        return self._unary("GetInputVideoManifest", request, GetVideoManifestResponse, timeout, retry, metadata)
+        return cast("GetVideoManifestResponse", self._unary("GetInputVideoManifest", request, timeout, retry, metadata))
 
     def ListInputs(self, request: ListInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputResponse:
         """List the inputs of an app."""
-        return self._unary("ListInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("MultiInputResponse", self._unary("ListInputs", request, timeout, retry, metadata))
 
     def PostInputs(self, request: PostInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputResponse:
         """Add one or more inputs to an app; they are processed asynchronously."""
-        return self._unary("PostInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("MultiInputResponse", self._unary("PostInputs", request, timeout, retry, metadata))
 
     def PatchInputs(self, request: PatchInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputResponse:
         """Update one or more inputs."""
-        return self._unary("PatchInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("MultiInputResponse", self._unary("PatchInputs", request, timeout, retry, metadata))
 
     def DeleteInput(self, request: DeleteInputRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete a single input; the deletion is asynchronous."""
-        return self._unary("DeleteInput", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteInput", request, timeout, retry, metadata))
 
     def DeleteInputs(self, request: DeleteInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several inputs in one request; the deletion is asynchronous."""
-        return self._unary("DeleteInputs", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteInputs", request, timeout, retry, metadata))
 
     def PostInputsSearches(self, request: PostInputsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """Run a search over the inputs of an app."""
-        return self._unary("PostInputsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("PostInputsSearches", request, timeout, retry, metadata))
 
     def PatchInputsSearches(self, request: PatchInputsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """Update saved input searches, identified by their IDs."""
-        return self._unary("PatchInputsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("PatchInputsSearches", request, timeout, retry, metadata))
 
     def PostBulkOperations(self, request: PostBulkOperationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiBulkOperationsResponse:
         """Start an asynchronous bulk operation (concepts, metadata or geo changes) on a set of inputs."""
-        return self._unary("PostBulkOperations", request, MultiBulkOperationsResponse, timeout, retry, metadata)
+        return cast("MultiBulkOperationsResponse", self._unary("PostBulkOperations", request, timeout, retry, metadata))
 
     def ListBulkOperations(self, request: ListBulkOperationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiBulkOperationsResponse:
         """List the bulk operations of an app."""
-        return self._unary("ListBulkOperations", request, MultiBulkOperationsResponse, timeout, retry, metadata)
+        return cast("MultiBulkOperationsResponse", self._unary("ListBulkOperations", request, timeout, retry, metadata))
 
     def GetBulkOperation(self, request: GetBulkOperationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleBulkOperationsResponse:
         """Get the details of one bulk operation by its ID."""
-        return self._unary("GetBulkOperation", request, SingleBulkOperationsResponse, timeout, retry, metadata)
+        return cast("SingleBulkOperationsResponse", self._unary("GetBulkOperation", request, timeout, retry, metadata))
 
     def CancelBulkOperations(self, request: CancelBulkOperationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiBulkOperationsResponse:
         """Cancel one or more bulk operations."""
-        return self._unary("CancelBulkOperations", request, MultiBulkOperationsResponse, timeout, retry, metadata)
+        return cast("MultiBulkOperationsResponse", self._unary("CancelBulkOperations", request, timeout, retry, metadata))
 
     def DeleteBulkOperations(self, request: DeleteBulkOperationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more bulk operations that have finished."""
-        return self._unary("DeleteBulkOperations", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteBulkOperations", request, timeout, retry, metadata))
 
     def ListInputsAddJobs(self, request: ListInputsAddJobsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputsAddJobResponse:
         """List the jobs that add inputs to an app."""
-        return self._unary("ListInputsAddJobs", request, MultiInputsAddJobResponse, timeout, retry, metadata)
+        return cast("MultiInputsAddJobResponse", self._unary("ListInputsAddJobs", request, timeout, retry, metadata))
 
     def GetInputsAddJob(self, request: GetInputsAddJobRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleInputsAddJobResponse:
         """Get the details of one inputs add job by its ID."""
-        return self._unary("GetInputsAddJob", request, SingleInputsAddJobResponse, timeout, retry, metadata)
+        return cast("SingleInputsAddJobResponse", self._unary("GetInputsAddJob", request, timeout, retry, metadata))
 
     def CancelInputsAddJob(self, request: CancelInputsAddJobRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleInputsAddJobResponse:
         """Cancel an inputs add job by its ID."""
-        return self._unary("CancelInputsAddJob", request, SingleInputsAddJobResponse, timeout, retry, metadata)
+        return cast("SingleInputsAddJobResponse", self._unary("CancelInputsAddJob", request, timeout, retry, metadata))
 
     def PostInputsDataSources(self, request: PostInputsDataSourcesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputsAddJobResponse:
         """Start fetching inputs from a user's cloud storage data source, tracked by an inputs add job."""
-        return self._unary("PostInputsDataSources", request, MultiInputsAddJobResponse, timeout, retry, metadata)
+        return cast("MultiInputsAddJobResponse", self._unary("PostInputsDataSources", request, timeout, retry, metadata))
 
     def GetInputsExtractionJob(self, request: GetInputsExtractionJobRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleInputsExtractionJobResponse:
         """Get the details of one input extraction job by its ID."""
-        return self._unary("GetInputsExtractionJob", request, SingleInputsExtractionJobResponse, timeout, retry, metadata)
+        return cast("SingleInputsExtractionJobResponse", self._unary("GetInputsExtractionJob", request, timeout, retry, metadata))
 
     def ListInputsExtractionJobs(self, request: ListInputsExtractionJobsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputsExtractionJobResponse:
         """List the input extraction jobs of an app."""
-        return self._unary("ListInputsExtractionJobs", request, MultiInputsExtractionJobResponse, timeout, retry, metadata)
+        return cast("MultiInputsExtractionJobResponse", self._unary("ListInputsExtractionJobs", request, timeout, retry, metadata))
 
     def CancelInputsExtractionJobs(self, request: CancelInputsExtractionJobsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputsExtractionJobResponse:
         """Cancel one or more input extraction jobs."""
-        return self._unary("CancelInputsExtractionJobs", request, MultiInputsExtractionJobResponse, timeout, retry, metadata)
+        return cast("MultiInputsExtractionJobResponse", self._unary("CancelInputsExtractionJobs", request, timeout, retry, metadata))
 
     def PostInputsUploads(self, request: PostInputsUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputsAddJobResponse:
         """Start uploading an archive of inputs, tracked by an inputs add job."""
-        return self._unary("PostInputsUploads", request, MultiInputsAddJobResponse, timeout, retry, metadata)
+        return cast("MultiInputsAddJobResponse", self._unary("PostInputsUploads", request, timeout, retry, metadata))
 
     def PostUploads(self, request: PostUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiUploadResponse:
         """Start one or more multipart file uploads."""
-        return self._unary("PostUploads", request, MultiUploadResponse, timeout, retry, metadata)
+        return cast("MultiUploadResponse", self._unary("PostUploads", request, timeout, retry, metadata))
 
     def PutUploadContentParts(self, request: PutUploadContentPartsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleUploadResponse:
         """Upload parts of a multipart upload; what happens on completion depends on how the upload was started."""
-        return self._unary("PutUploadContentParts", request, SingleUploadResponse, timeout, retry, metadata)
+        return cast("SingleUploadResponse", self._unary("PutUploadContentParts", request, timeout, retry, metadata))
 
     def GetUpload(self, request: GetUploadRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleUploadResponse:
         """Get the status of one upload by its ID."""
-        return self._unary("GetUpload", request, SingleUploadResponse, timeout, retry, metadata)
+        return cast("SingleUploadResponse", self._unary("GetUpload", request, timeout, retry, metadata))
 
     def ListUploads(self, request: ListUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiUploadResponse:
         """List the uploads of an app."""
-        return self._unary("ListUploads", request, MultiUploadResponse, timeout, retry, metadata)
+        return cast("MultiUploadResponse", self._unary("ListUploads", request, timeout, retry, metadata))
 
     def DeleteUploads(self, request: DeleteUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more uploads."""
-        return self._unary("DeleteUploads", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteUploads", request, timeout, retry, metadata))
 
     def ListDatasets(self, request: ListDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetResponse:
         """List the datasets of an app, or of a user across apps."""
-        return self._unary("ListDatasets", request, MultiDatasetResponse, timeout, retry, metadata)
+        return cast("MultiDatasetResponse", self._unary("ListDatasets", request, timeout, retry, metadata))
 
     def GetDataset(self, request: GetDatasetRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleDatasetResponse:
         """Get one dataset by its ID."""
-        return self._unary("GetDataset", request, SingleDatasetResponse, timeout, retry, metadata)
+        return cast("SingleDatasetResponse", self._unary("GetDataset", request, timeout, retry, metadata))
 
     def PostDatasets(self, request: PostDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetResponse:
         """Add datasets to an app; either all of them are added or none."""
-        return self._unary("PostDatasets", request, MultiDatasetResponse, timeout, retry, metadata)
+        return cast("MultiDatasetResponse", self._unary("PostDatasets", request, timeout, retry, metadata))
 
     def PatchDatasets(self, request: PatchDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetResponse:
         """Update one or more datasets; either all of them are updated or none."""
-        return self._unary("PatchDatasets", request, MultiDatasetResponse, timeout, retry, metadata)
+        return cast("MultiDatasetResponse", self._unary("PatchDatasets", request, timeout, retry, metadata))
 
     def DeleteDatasets(self, request: DeleteDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more datasets in one request."""
-        return self._unary("DeleteDatasets", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteDatasets", request, timeout, retry, metadata))
 
     def ListDatasetInputs(self, request: ListDatasetInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetInputResponse:
         """List the inputs of a dataset."""
-        return self._unary("ListDatasetInputs", request, MultiDatasetInputResponse, timeout, retry, metadata)
+        return cast("MultiDatasetInputResponse", self._unary("ListDatasetInputs", request, timeout, retry, metadata))
 
     def GetDatasetInput(self, request: GetDatasetInputRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleDatasetInputResponse:
         """Get one input of a dataset by its ID."""
-        return self._unary("GetDatasetInput", request, SingleDatasetInputResponse, timeout, retry, metadata)
+        return cast("SingleDatasetInputResponse", self._unary("GetDatasetInput", request, timeout, retry, metadata))
 
     def PostDatasetInputs(self, request: PostDatasetInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetInputResponse:
         """Add inputs to a dataset; some may be added even when others fail."""
-        return self._unary("PostDatasetInputs", request, MultiDatasetInputResponse, timeout, retry, metadata)
+        return cast("MultiDatasetInputResponse", self._unary("PostDatasetInputs", request, timeout, retry, metadata))
 
     def DeleteDatasetInputs(self, request: DeleteDatasetInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Remove one or more inputs from a dataset in one request."""
-        return self._unary("DeleteDatasetInputs", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteDatasetInputs", request, timeout, retry, metadata))
 
     def ListDatasetVersions(self, request: ListDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetVersionResponse:
         """List the versions of a dataset."""
-        return self._unary("ListDatasetVersions", request, MultiDatasetVersionResponse, timeout, retry, metadata)
+        return cast("MultiDatasetVersionResponse", self._unary("ListDatasetVersions", request, timeout, retry, metadata))
 
     def GetDatasetVersion(self, request: GetDatasetVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleDatasetVersionResponse:
         """Get one version of a dataset by its ID."""
-        return self._unary("GetDatasetVersion", request, SingleDatasetVersionResponse, timeout, retry, metadata)
+        return cast("SingleDatasetVersionResponse", self._unary("GetDatasetVersion", request, timeout, retry, metadata))
 
     def ListDatasetVersionMetricsGroups(self, request: ListDatasetVersionMetricsGroupsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetVersionMetricsGroupResponse:
         """List the groups of metrics computed for a dataset version."""
-        return self._unary("ListDatasetVersionMetricsGroups", request, MultiDatasetVersionMetricsGroupResponse, timeout, retry, metadata)
+        return cast("MultiDatasetVersionMetricsGroupResponse", self._unary("ListDatasetVersionMetricsGroups", request, timeout, retry, metadata))
 
     def PostDatasetVersions(self, request: PostDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetVersionResponse:
         """Create new versions of a dataset."""
-        return self._unary("PostDatasetVersions", request, MultiDatasetVersionResponse, timeout, retry, metadata)
+        return cast("MultiDatasetVersionResponse", self._unary("PostDatasetVersions", request, timeout, retry, metadata))
 
     def PatchDatasetVersions(self, request: PatchDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetVersionResponse:
         """Update one or more versions of a dataset."""
-        return self._unary("PatchDatasetVersions", request, MultiDatasetVersionResponse, timeout, retry, metadata)
+        return cast("MultiDatasetVersionResponse", self._unary("PatchDatasetVersions", request, timeout, retry, metadata))
 
     def DeleteDatasetVersions(self, request: DeleteDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more versions of a dataset in one request."""
-        return self._unary("DeleteDatasetVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteDatasetVersions", request, timeout, retry, metadata))
 
     def PutDatasetVersionExports(self, request: PutDatasetVersionExportsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDatasetVersionExportResponse:
         """Create exports of a dataset version."""
-        return self._unary("PutDatasetVersionExports", request, MultiDatasetVersionExportResponse, timeout, retry, metadata)
+        return cast("MultiDatasetVersionExportResponse", self._unary("PutDatasetVersionExports", request, timeout, retry, metadata))
 
     def GetModel(self, request: GetModelRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelResponse:
         """Get one model of an app by its ID."""
-        return self._unary("GetModel", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("SingleModelResponse", self._unary("GetModel", request, timeout, retry, metadata))
 
     def GetModelOutputInfo(self, request: GetModelRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelResponse:
         """Get a model together with the output info of the model or of one of its versions."""
-        return self._unary("GetModelOutputInfo", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("SingleModelResponse", self._unary("GetModelOutputInfo", request, timeout, retry, metadata))
 
     def ListModels(self, request: ListModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelResponse:
         """List the models of an app, or of a user across apps."""
-        return self._unary("ListModels", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("MultiModelResponse", self._unary("ListModels", request, timeout, retry, metadata))
 
     def PostModelsSearches(self, request: PostModelsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelResponse:
         """Search for models, with the query in the request body."""
-        return self._unary("PostModelsSearches", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("MultiModelResponse", self._unary("PostModelsSearches", request, timeout, retry, metadata))
 
     def PostModels(self, request: PostModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelResponse:
         """Add a model to an app."""
-        return self._unary("PostModels", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("SingleModelResponse", self._unary("PostModels", request, timeout, retry, metadata))
 
     def PatchModels(self, request: PatchModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelResponse:
         """Update one or more models."""
-        return self._unary("PatchModels", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("MultiModelResponse", self._unary("PatchModels", request, timeout, retry, metadata))
 
     def PatchModelIds(self, request: PatchModelIdsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelResponse:
         """Change the IDs of one or more models."""
-        return self._unary("PatchModelIds", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("MultiModelResponse", self._unary("PatchModelIds", request, timeout, retry, metadata))
 
     def DeleteModel(self, request: DeleteModelRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete a single model."""
-        return self._unary("DeleteModel", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteModel", request, timeout, retry, metadata))
 
     def DeleteModels(self, request: DeleteModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several models in one request."""
-        return self._unary("DeleteModels", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteModels", request, timeout, retry, metadata))
 
     def PatchModelCheckConsents(self, request: PatchModelCheckConsentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelCheckConsentResponse:
         """Update the check consents of a model."""
-        return self._unary("PatchModelCheckConsents", request, MultiModelCheckConsentResponse, timeout, retry, metadata)
+        return cast("MultiModelCheckConsentResponse", self._unary("PatchModelCheckConsents", request, timeout, retry, metadata))
 
     def PatchModelToolkits(self, request: PatchModelToolkitsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelToolkitResponse:
         """Update the toolkit tags of a model."""
-        return self._unary("PatchModelToolkits", request, MultiModelToolkitResponse, timeout, retry, metadata)
+        return cast("MultiModelToolkitResponse", self._unary("PatchModelToolkits", request, timeout, retry, metadata))
 
     def PatchModelUseCases(self, request: PatchModelUseCasesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelUseCaseResponse:
         """Update the use-case tags of a model."""
-        return self._unary("PatchModelUseCases", request, MultiModelUseCaseResponse, timeout, retry, metadata)
+        return cast("MultiModelUseCaseResponse", self._unary("PatchModelUseCases", request, timeout, retry, metadata))
 
     def PatchModelLanguages(self, request: PatchModelLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelLanguageResponse:
         """Update the language tags of a model."""
-        return self._unary("PatchModelLanguages", request, MultiModelLanguageResponse, timeout, retry, metadata)
+        return cast("MultiModelLanguageResponse", self._unary("PatchModelLanguages", request, timeout, retry, metadata))
 
     def ListModelInputs(self, request: ListModelInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputResponse:
         """List the inputs used to train a model or one of its versions."""
-        return self._unary("ListModelInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("MultiInputResponse", self._unary("ListModelInputs", request, timeout, retry, metadata))
 
     def ListModelReferences(self, request: ListModelReferencesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelReferenceResponse:
         """List the references (such as links) attached to a model."""
-        return self._unary("ListModelReferences", request, MultiModelReferenceResponse, timeout, retry, metadata)
+        return cast("MultiModelReferenceResponse", self._unary("ListModelReferences", request, timeout, retry, metadata))
 
     def GetModelType(self, request: GetModelTypeRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelTypeResponse:
         """Get one model type by its ID."""
-        return self._unary("GetModelType", request, SingleModelTypeResponse, timeout, retry, metadata)
+        return cast("SingleModelTypeResponse", self._unary("GetModelType", request, timeout, retry, metadata))
 
     def ListModelTypes(self, request: ListModelTypesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelTypeResponse:
         """List all the model types available on the platform."""
-        return self._unary("ListModelTypes", request, MultiModelTypeResponse, timeout, retry, metadata)
+        return cast("MultiModelTypeResponse", self._unary("ListModelTypes", request, timeout, retry, metadata))
 
     def ListOpenSourceLicenses(self, request: ListOpenSourceLicensesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ListOpenSourceLicensesResponse:
         """List the open source licenses that models can be published under."""
-        return self._unary("ListOpenSourceLicenses", request, ListOpenSourceLicensesResponse, timeout, retry, metadata)
+        return cast("ListOpenSourceLicensesResponse", self._unary("ListOpenSourceLicenses", request, timeout, retry, metadata))
 
     def PostModelOutputs(self, request: PostModelOutputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiOutputResponse:
         """Get predictions from a model version, a model, or a deployment."""
-        return self._unary("PostModelOutputs", request, MultiOutputResponse, timeout, retry, metadata)
+        return cast("MultiOutputResponse", self._unary("PostModelOutputs", request, timeout, retry, metadata))
 
     def GetModelVersion(self, request: GetModelVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelVersionResponse:
         """Get one version of a model by its ID."""
-        return self._unary("GetModelVersion", request, SingleModelVersionResponse, timeout, retry, metadata)
+        return cast("SingleModelVersionResponse", self._unary("GetModelVersion", request, timeout, retry, metadata))
 
     def ListModelVersions(self, request: ListModelVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelVersionResponse:
         """List the versions of a model."""
-        return self._unary("ListModelVersions", request, MultiModelVersionResponse, timeout, retry, metadata)
+        return cast("MultiModelVersionResponse", self._unary("ListModelVersions", request, timeout, retry, metadata))
 
     def PostModelVersionsPublish(self, request: PostModelVersionsPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Publish versions of a model."""
-        return self._unary("PostModelVersionsPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostModelVersionsPublish", request, timeout, retry, metadata))
 
     def PostModelVersionsUnPublish(self, request: PostModelVersionsUnPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Withdraw published versions of a model."""
-        return self._unary("PostModelVersionsUnPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostModelVersionsUnPublish", request, timeout, retry, metadata))
 
     def PostModelVersions(self, request: PostModelVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelResponse:
         """Create a new version of a model, which starts its training."""
-        return self._unary("PostModelVersions", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("SingleModelResponse", self._unary("PostModelVersions", request, timeout, retry, metadata))
 
     def PatchModelVersions(self, request: PatchModelVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelVersionResponse:
         """Update one or more versions of a model."""
-        return self._unary("PatchModelVersions", request, MultiModelVersionResponse, timeout, retry, metadata)
+        return cast("MultiModelVersionResponse", self._unary("PatchModelVersions", request, timeout, retry, metadata))
 
     def DeleteModelVersion(self, request: DeleteModelVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete a single version of a model."""
-        return self._unary("DeleteModelVersion", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteModelVersion", request, timeout, retry, metadata))
 
     def GetModelVersionInputExample(self, request: GetModelVersionInputExampleRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelVersionInputExampleResponse:
         """Get one input example of a model version by its ID."""
-        return self._unary("GetModelVersionInputExample", request, SingleModelVersionInputExampleResponse, timeout, retry, metadata)
+        return cast("SingleModelVersionInputExampleResponse", self._unary("GetModelVersionInputExample", request, timeout, retry, metadata))
 
     def ListModelVersionInputExamples(self, request: ListModelVersionInputExamplesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiModelVersionInputExampleResponse:
         """List the input examples of a model version."""
-        return self._unary("ListModelVersionInputExamples", request, MultiModelVersionInputExampleResponse, timeout, retry, metadata)
+        return cast("MultiModelVersionInputExampleResponse", self._unary("ListModelVersionInputExamples", request, timeout, retry, metadata))
 
     def GetModelVersionMetrics(self, request: GetModelVersionMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelVersionResponse:
         """Deprecated (use GetEvaluation): get the evaluation metrics of a model version."""
-        return self._unary("GetModelVersionMetrics", request, SingleModelVersionResponse, timeout, retry, metadata)
+        return cast("SingleModelVersionResponse", self._unary("GetModelVersionMetrics", request, timeout, retry, metadata))
 
     def PostModelVersionMetrics(self, request: PostModelVersionMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelVersionResponse:
         """Deprecated (use PostEvaluations): run the evaluation metrics of a model version."""
-        return self._unary("PostModelVersionMetrics", request, SingleModelVersionResponse, timeout, retry, metadata)
+        return cast("SingleModelVersionResponse", self._unary("PostModelVersionMetrics", request, timeout, retry, metadata))
 
     def PostModelVersionEvaluations(self, request: PostModelVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiEvalMetricsResponse:
         """Deprecated (use PostEvaluations): start evaluations of a model version."""
-        return self._unary("PostModelVersionEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("MultiEvalMetricsResponse", self._unary("PostModelVersionEvaluations", request, timeout, retry, metadata))
 
     def ListModelVersionEvaluations(self, request: ListModelVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiEvalMetricsResponse:
         """Deprecated (use ListEvaluations): list the evaluations of a model version."""
-        return self._unary("ListModelVersionEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("MultiEvalMetricsResponse", self._unary("ListModelVersionEvaluations", request, timeout, retry, metadata))
 
     def GetModelVersionEvaluation(self, request: GetModelVersionEvaluationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleEvalMetricsResponse:
         """Deprecated (use GetEvaluation): get one evaluation of a model version."""
-        return self._unary("GetModelVersionEvaluation", request, SingleEvalMetricsResponse, timeout, retry, metadata)
+        return cast("SingleEvalMetricsResponse", self._unary("GetModelVersionEvaluation", request, timeout, retry, metadata))
 
     def PostEvaluations(self, request: PostEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiEvalMetricsResponse:
         """Start one or more model evaluations."""
-        return self._unary("PostEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("MultiEvalMetricsResponse", self._unary("PostEvaluations", request, timeout, retry, metadata))
 
     def ListEvaluations(self, request: ListEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiEvalMetricsResponse:
         """List model evaluations in an app, or of a user across apps."""
-        return self._unary("ListEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("MultiEvalMetricsResponse", self._unary("ListEvaluations", request, timeout, retry, metadata))
 
     def GetEvaluation(self, request: GetEvaluationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleEvalMetricsResponse:
         """Get one model evaluation, with its metrics, by its ID."""
-        return self._unary("GetEvaluation", request, SingleEvalMetricsResponse, timeout, retry, metadata)
+        return cast("SingleEvalMetricsResponse", self._unary("GetEvaluation", request, timeout, retry, metadata))
 
     def GetRunner(self, request: GetRunnerRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleRunnerResponse:
         """Get one runner by its ID."""
-        return self._unary("GetRunner", request, SingleRunnerResponse, timeout, retry, metadata)
+        return cast("SingleRunnerResponse", self._unary("GetRunner", request, timeout, retry, metadata))
 
     def ListRunners(self, request: ListRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiRunnerResponse:
         """List the runners of a nodepool or of a user."""
-        return self._unary("ListRunners", request, MultiRunnerResponse, timeout, retry, metadata)
+        return cast("MultiRunnerResponse", self._unary("ListRunners", request, timeout, retry, metadata))
 
     def GetWorkflow(self, request: GetWorkflowRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleWorkflowResponse:
         """Get one workflow of an app by its ID."""
-        return self._unary("GetWorkflow", request, SingleWorkflowResponse, timeout, retry, metadata)
+        return cast("SingleWorkflowResponse", self._unary("GetWorkflow", request, timeout, retry, metadata))
 
     def ListWorkflows(self, request: ListWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowResponse:
         """List the workflows of an app, or of a user across apps."""
-        return self._unary("ListWorkflows", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowResponse", self._unary("ListWorkflows", request, timeout, retry, metadata))
 
     def PostWorkflows(self, request: PostWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowResponse:
         """Add one or more workflows to an app."""
-        return self._unary("PostWorkflows", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowResponse", self._unary("PostWorkflows", request, timeout, retry, metadata))
 
     def PatchWorkflows(self, request: PatchWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowResponse:
         """Update one or more workflows."""
-        return self._unary("PatchWorkflows", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowResponse", self._unary("PatchWorkflows", request, timeout, retry, metadata))
 
     def PatchWorkflowIds(self, request: PatchWorkflowIdsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowResponse:
         """Change the IDs of one or more workflows."""
-        return self._unary("PatchWorkflowIds", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowResponse", self._unary("PatchWorkflowIds", request, timeout, retry, metadata))
 
     def DeleteWorkflow(self, request: DeleteWorkflowRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete a single workflow."""
-        return self._unary("DeleteWorkflow", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteWorkflow", request, timeout, retry, metadata))
 
     def DeleteWorkflows(self, request: DeleteWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several workflows in one request."""
-        return self._unary("DeleteWorkflows", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteWorkflows", request, timeout, retry, metadata))
 
     def PostWorkflowResults(self, request: PostWorkflowResultsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> PostWorkflowResultsResponse:
         """Run inputs through a workflow, or one of its versions, and return the results."""
-        return self._unary("PostWorkflowResults", request, PostWorkflowResultsResponse, timeout, retry, metadata)
+        return cast("PostWorkflowResultsResponse", self._unary("PostWorkflowResults", request, timeout, retry, metadata))
 
     def ListWorkflowVersions(self, request: ListWorkflowVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowVersionResponse:
         """List the versions of a workflow."""
-        return self._unary("ListWorkflowVersions", request, MultiWorkflowVersionResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowVersionResponse", self._unary("ListWorkflowVersions", request, timeout, retry, metadata))
 
     def GetWorkflowVersion(self, request: GetWorkflowVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleWorkflowVersionResponse:
         """Get one version of a workflow by its ID."""
-        return self._unary("GetWorkflowVersion", request, SingleWorkflowVersionResponse, timeout, retry, metadata)
+        return cast("SingleWorkflowVersionResponse", self._unary("GetWorkflowVersion", request, timeout, retry, metadata))
 
     def DeleteWorkflowVersions(self, request: DeleteWorkflowVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more versions of a workflow."""
-        return self._unary("DeleteWorkflowVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteWorkflowVersions", request, timeout, retry, metadata))
 
     def PatchWorkflowVersions(self, request: PatchWorkflowVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowVersionResponse:
         """Update one or more versions of a workflow."""
-        return self._unary("PatchWorkflowVersions", request, MultiWorkflowVersionResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowVersionResponse", self._unary("PatchWorkflowVersions", request, timeout, retry, metadata))
 
     def PostWorkflowVersionsPublish(self, request: PostWorkflowVersionsPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Publish versions of a workflow."""
-        return self._unary("PostWorkflowVersionsPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostWorkflowVersionsPublish", request, timeout, retry, metadata))
 
     def PostWorkflowVersionsUnPublish(self, request: PostWorkflowVersionsUnPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Withdraw published versions of a workflow."""
-        return self._unary("PostWorkflowVersionsUnPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostWorkflowVersionsUnPublish", request, timeout, retry, metadata))
 
     def GetApp(self, request: GetAppRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleAppResponse:
         """Get one app by its ID."""
-        return self._unary("GetApp", request, SingleAppResponse, timeout, retry, metadata)
+        return cast("SingleAppResponse", self._unary("GetApp", request, timeout, retry, metadata))
 
     def ListApps(self, request: ListAppsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppResponse:
         """List the apps of a user."""
-        return self._unary("ListApps", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("MultiAppResponse", self._unary("ListApps", request, timeout, retry, metadata))
 
     def DeleteApp(self, request: DeleteAppRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete an app."""
-        return self._unary("DeleteApp", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteApp", request, timeout, retry, metadata))
 
     def PostApps(self, request: PostAppsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppResponse:
         """Create one or more apps for a user."""
-        return self._unary("PostApps", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("MultiAppResponse", self._unary("PostApps", request, timeout, retry, metadata))
 
     def PatchApps(self, request: PatchAppsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppResponse:
         """Update one or more apps of a user."""
-        return self._unary("PatchApps", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("MultiAppResponse", self._unary("PatchApps", request, timeout, retry, metadata))
 
     def PatchAppsIds(self, request: PatchAppsIdsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppResponse:
         """Change the IDs of one or more apps."""
-        return self._unary("PatchAppsIds", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("MultiAppResponse", self._unary("PatchAppsIds", request, timeout, retry, metadata))
 
     def PatchApp(self, request: PatchAppRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleAppResponse:
         """Update a single app."""
-        return self._unary("PatchApp", request, SingleAppResponse, timeout, retry, metadata)
+        return cast("SingleAppResponse", self._unary("PatchApp", request, timeout, retry, metadata))
 
     def PostAppsSearches(self, request: PostAppsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppResponse:
         """Search for apps, with the query in the request body."""
-        return self._unary("PostAppsSearches", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("MultiAppResponse", self._unary("PostAppsSearches", request, timeout, retry, metadata))
 
     def PostAppDuplications(self, request: PostAppDuplicationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppDuplicationsResponse:
         """Start copying an app (inputs, annotations, models, concepts and more) into a new app, asynchronously."""
-        return self._unary("PostAppDuplications", request, MultiAppDuplicationsResponse, timeout, retry, metadata)
+        return cast("MultiAppDuplicationsResponse", self._unary("PostAppDuplications", request, timeout, retry, metadata))
 
     def ListAppDuplications(self, request: ListAppDuplicationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppDuplicationsResponse:
         """List the app duplications started by a user."""
-        return self._unary("ListAppDuplications", request, MultiAppDuplicationsResponse, timeout, retry, metadata)
+        return cast("MultiAppDuplicationsResponse", self._unary("ListAppDuplications", request, timeout, retry, metadata))
 
     def GetAppDuplication(self, request: GetAppDuplicationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleAppDuplicationResponse:
         """Get the status of one app duplication by its ID."""
-        return self._unary("GetAppDuplication", request, SingleAppDuplicationResponse, timeout, retry, metadata)
+        return cast("SingleAppDuplicationResponse", self._unary("GetAppDuplication", request, timeout, retry, metadata))
 
     def GetResourceCounts(self, request: GetResourceCountsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> GetResourceCountsResponse:
         """Get the counts of the resources held by an app."""
-        return self._unary("GetResourceCounts", request, GetResourceCountsResponse, timeout, retry, metadata)
+        return cast("GetResourceCountsResponse", self._unary("GetResourceCounts", request, timeout, retry, metadata))
 
     def PostSearches(self, request: PostSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """Run a search, optionally saving it."""
-        return self._unary("PostSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("PostSearches", request, timeout, retry, metadata))
 
     def PostSearchesByID(self, request: PostSearchesByIDRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """Run a previously saved search, identified by its ID."""
-        return self._unary("PostSearchesByID", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("PostSearchesByID", request, timeout, retry, metadata))
 
     def GetSearch(self, request: GetSearchRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleSearchResponse:
         """Get one saved search by its ID."""
-        return self._unary("GetSearch", request, SingleSearchResponse, timeout, retry, metadata)
+        return cast("SingleSearchResponse", self._unary("GetSearch", request, timeout, retry, metadata))
 
     def ListSearches(self, request: ListSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """List the saved searches of an app."""
-        return self._unary("ListSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("ListSearches", request, timeout, retry, metadata))
 
     def PatchSearches(self, request: PatchSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSearchResponse:
         """Update saved searches, identified by their IDs."""
-        return self._unary("PatchSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("MultiSearchResponse", self._unary("PatchSearches", request, timeout, retry, metadata))
 
     def DeleteSearch(self, request: DeleteSearchRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one saved search."""
-        return self._unary("DeleteSearch", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteSearch", request, timeout, retry, metadata))
 
     def GetUser(self, request: GetUserRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleUserResponse:
         """Get information about a user."""
-        return self._unary("GetUser", request, SingleUserResponse, timeout, retry, metadata)
+        return cast("SingleUserResponse", self._unary("GetUser", request, timeout, retry, metadata))
 
     def PostValidatePassword(self, request: PostValidatePasswordRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SinglePasswordValidationResponse:
         """Check in real time whether a new password is acceptable for a user."""
-        return self._unary("PostValidatePassword", request, SinglePasswordValidationResponse, timeout, retry, metadata)
+        return cast("SinglePasswordValidationResponse", self._unary("PostValidatePassword", request, timeout, retry, metadata))
 
     def GetKey(self, request: GetKeyRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleKeyResponse:
         """Get one key of a user by its ID."""
-        return self._unary("GetKey", request, SingleKeyResponse, timeout, retry, metadata)
+        return cast("SingleKeyResponse", self._unary("GetKey", request, timeout, retry, metadata))
 
     def ListKeys(self, request: ListKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiKeyResponse:
         """List all the keys of a user."""
-        return self._unary("ListKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("MultiKeyResponse", self._unary("ListKeys", request, timeout, retry, metadata))
 
     def ListAppKeys(self, request: ListAppKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiKeyResponse:
         """List the keys that give access to one app."""
-        return self._unary("ListAppKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("MultiKeyResponse", self._unary("ListAppKeys", request, timeout, retry, metadata))
 
     def DeleteKey(self, request: DeleteKeyRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete a key of a user."""
-        return self._unary("DeleteKey", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteKey", request, timeout, retry, metadata))
 
     def PostKeys(self, request: PostKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiKeyResponse:
         """Create one or more keys for a user."""
-        return self._unary("PostKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("MultiKeyResponse", self._unary("PostKeys", request, timeout, retry, metadata))
 
     def PatchKeys(self, request: PatchKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiKeyResponse:
         """Update one or more keys of a user."""
-        return self._unary("PatchKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("MultiKeyResponse", self._unary("PatchKeys", request, timeout, retry, metadata))
 
     def MyScopes(self, request: MyScopesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiScopeResponse:
         """Report the scopes granted to the credential used for this call, within an app."""
-        return self._unary("MyScopes", request, MultiScopeResponse, timeout, retry, metadata)
+        return cast("MultiScopeResponse", self._unary("MyScopes", request, timeout, retry, metadata))
 
     def MyScopesUser(self, request: MyScopesUserRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiScopeUserResponse:
         """Report the user-level scopes granted to the credential used for this call."""
-        return self._unary("MyScopesUser", request, MultiScopeUserResponse, timeout, retry, metadata)
+        return cast("MultiScopeUserResponse", self._unary("MyScopesUser", request, timeout, retry, metadata))
 
     def MyScopesRoot(self, request: MyScopesRootRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiScopeRootResponse:
         """Report the root-level scopes granted to the credential used for this call."""
-        return self._unary("MyScopesRoot", request, MultiScopeRootResponse, timeout, retry, metadata)
+        return cast("MultiScopeRootResponse", self._unary("MyScopesRoot", request, timeout, retry, metadata))
 
     def ListScopes(self, request: ListScopesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiScopeDepsResponse:
         """List all the auth scopes available to the calling user."""
-        return self._unary("ListScopes", request, MultiScopeDepsResponse, timeout, retry, metadata)
+        return cast("MultiScopeDepsResponse", self._unary("ListScopes", request, timeout, retry, metadata))
 
     def ListCollaborators(self, request: ListCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiCollaboratorsResponse:
         """List the users an app is shared with."""
-        return self._unary("ListCollaborators", request, MultiCollaboratorsResponse, timeout, retry, metadata)
+        return cast("MultiCollaboratorsResponse", self._unary("ListCollaborators", request, timeout, retry, metadata))
 
     def PostCollaborators(self, request: PostCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiCollaboratorsResponse:
         """Add collaborators to an app."""
-        return self._unary("PostCollaborators", request, MultiCollaboratorsResponse, timeout, retry, metadata)
+        return cast("MultiCollaboratorsResponse", self._unary("PostCollaborators", request, timeout, retry, metadata))
 
     def PatchCollaborators(self, request: PatchCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiCollaboratorsResponse:
         """Update existing collaborators of an app."""
-        return self._unary("PatchCollaborators", request, MultiCollaboratorsResponse, timeout, retry, metadata)
+        return cast("MultiCollaboratorsResponse", self._unary("PatchCollaborators", request, timeout, retry, metadata))
 
     def DeleteCollaborators(self, request: DeleteCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Remove collaborators from an app."""
-        return self._unary("DeleteCollaborators", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteCollaborators", request, timeout, retry, metadata))
 
     def ListCollaborations(self, request: ListCollaborationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiCollaborationsResponse:
         """List the apps that a user has been invited to work on."""
-        return self._unary("ListCollaborations", request, MultiCollaborationsResponse, timeout, retry, metadata)
+        return cast("MultiCollaborationsResponse", self._unary("ListCollaborations", request, timeout, retry, metadata))
 
     def ListStatusCodes(self, request: ListStatusCodesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiStatusCodeResponse:
         """List all the status codes the API can return."""
-        return self._unary("ListStatusCodes", request, MultiStatusCodeResponse, timeout, retry, metadata)
+        return cast("MultiStatusCodeResponse", self._unary("ListStatusCodes", request, timeout, retry, metadata))
 
     def GetStatusCode(self, request: GetStatusCodeRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleStatusCodeResponse:
         """Get the details of one status code."""
-        return self._unary("GetStatusCode", request, SingleStatusCodeResponse, timeout, retry, metadata)
+        return cast("SingleStatusCodeResponse", self._unary("GetStatusCode", request, timeout, retry, metadata))
 
     def PostTasks(self, request: PostTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiTaskResponse:
         """Create one or more labeling tasks in an app."""
-        return self._unary("PostTasks", request, MultiTaskResponse, timeout, retry, metadata)
+        return cast("MultiTaskResponse", self._unary("PostTasks", request, timeout, retry, metadata))
 
     def GetTaskAnnotationCount(self, request: GetTaskCountRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleTaskCountResponse:
         """Get per-user counts of the annotations made for a task."""
-        return self._unary("GetTaskAnnotationCount", request, SingleTaskCountResponse, timeout, retry, metadata)
+        return cast("SingleTaskCountResponse", self._unary("GetTaskAnnotationCount", request, timeout, retry, metadata))
 
     def GetTaskInputCount(self, request: GetTaskCountRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleTaskCountResponse:
         """Get per-user counts of the inputs of a task."""
-        return self._unary("GetTaskInputCount", request, SingleTaskCountResponse, timeout, retry, metadata)
+        return cast("SingleTaskCountResponse", self._unary("GetTaskInputCount", request, timeout, retry, metadata))
 
     def GetTask(self, request: GetTaskRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleTaskResponse:
         """Get one task of an app by its ID."""
-        return self._unary("GetTask", request, SingleTaskResponse, timeout, retry, metadata)
+        return cast("SingleTaskResponse", self._unary("GetTask", request, timeout, retry, metadata))
 
     def ListTasks(self, request: ListTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiTaskResponse:
         """List the tasks of an app."""
-        return self._unary("ListTasks", request, MultiTaskResponse, timeout, retry, metadata)
+        return cast("MultiTaskResponse", self._unary("ListTasks", request, timeout, retry, metadata))
 
     def PatchTasks(self, request: PatchTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiTaskResponse:
         """Update one or more tasks."""
-        return self._unary("PatchTasks", request, MultiTaskResponse, timeout, retry, metadata)
+        return cast("MultiTaskResponse", self._unary("PatchTasks", request, timeout, retry, metadata))
 
     def DeleteTasks(self, request: DeleteTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several tasks in one request."""
-        return self._unary("DeleteTasks", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteTasks", request, timeout, retry, metadata))
 
     def ListNextTaskAssignments(self, request: ListNextTaskAssignmentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInputResponse:
         """List the next inputs of a task that are neither labeled nor assigned yet."""
-        return self._unary("ListNextTaskAssignments", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("MultiInputResponse", self._unary("ListNextTaskAssignments", request, timeout, retry, metadata))
 
     def PutTaskAssignments(self, request: PutTaskAssignmentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiTaskAssignmentResponse:
         """Act on the calling labeler's or reviewer's assignments for one input of a task."""
-        return self._unary("PutTaskAssignments", request, MultiTaskAssignmentResponse, timeout, retry, metadata)
+        return cast("MultiTaskAssignmentResponse", self._unary("PutTaskAssignments", request, timeout, retry, metadata))
 
     def PostLabelOrders(self, request: PostLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiLabelOrderResponse:
         """Create one or more label orders."""
-        return self._unary("PostLabelOrders", request, MultiLabelOrderResponse, timeout, retry, metadata)
+        return cast("MultiLabelOrderResponse", self._unary("PostLabelOrders", request, timeout, retry, metadata))
 
     def GetLabelOrder(self, request: GetLabelOrderRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleLabelOrderResponse:
         """Get one label order by its ID."""
-        return self._unary("GetLabelOrder", request, SingleLabelOrderResponse, timeout, retry, metadata)
+        return cast("SingleLabelOrderResponse", self._unary("GetLabelOrder", request, timeout, retry, metadata))
 
     def ListLabelOrders(self, request: ListLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiLabelOrderResponse:
         """List the label orders of an app."""
-        return self._unary("ListLabelOrders", request, MultiLabelOrderResponse, timeout, retry, metadata)
+        return cast("MultiLabelOrderResponse", self._unary("ListLabelOrders", request, timeout, retry, metadata))
 
     def PatchLabelOrders(self, request: PatchLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiLabelOrderResponse:
         """Update one or more label orders."""
-        return self._unary("PatchLabelOrders", request, MultiLabelOrderResponse, timeout, retry, metadata)
+        return cast("MultiLabelOrderResponse", self._unary("PatchLabelOrders", request, timeout, retry, metadata))
 
     def DeleteLabelOrders(self, request: DeleteLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several label orders in one request, leaving the status of their tasks unchanged."""
-        return self._unary("DeleteLabelOrders", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteLabelOrders", request, timeout, retry, metadata))
 
     def GetPipeline(self, request: GetPipelineRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SinglePipelineResponse:
         """Get one pipeline of an app by its ID."""
-        return self._unary("GetPipeline", request, SinglePipelineResponse, timeout, retry, metadata)
+        return cast("SinglePipelineResponse", self._unary("GetPipeline", request, timeout, retry, metadata))
 
     def ListPipelines(self, request: ListPipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineResponse:
         """List the pipelines of an app."""
-        return self._unary("ListPipelines", request, MultiPipelineResponse, timeout, retry, metadata)
+        return cast("MultiPipelineResponse", self._unary("ListPipelines", request, timeout, retry, metadata))
 
     def PostPipelines(self, request: PostPipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineResponse:
         """Create one or more pipelines in an app."""
-        return self._unary("PostPipelines", request, MultiPipelineResponse, timeout, retry, metadata)
+        return cast("MultiPipelineResponse", self._unary("PostPipelines", request, timeout, retry, metadata))
 
     def PatchPipelines(self, request: PatchPipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineResponse:
         """Update one or more pipelines of an app."""
-        return self._unary("PatchPipelines", request, MultiPipelineResponse, timeout, retry, metadata)
+        return cast("MultiPipelineResponse", self._unary("PatchPipelines", request, timeout, retry, metadata))
 
     def DeletePipelines(self, request: DeletePipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several pipelines of an app in one request."""
-        return self._unary("DeletePipelines", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeletePipelines", request, timeout, retry, metadata))
 
     def GetPipelineVersion(self, request: GetPipelineVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SinglePipelineVersionResponse:
         """Get one version of a pipeline."""
-        return self._unary("GetPipelineVersion", request, SinglePipelineVersionResponse, timeout, retry, metadata)
+        return cast("SinglePipelineVersionResponse", self._unary("GetPipelineVersion", request, timeout, retry, metadata))
 
     def ListPipelineVersions(self, request: ListPipelineVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineVersionResponse:
         """List the versions of a pipeline."""
-        return self._unary("ListPipelineVersions", request, MultiPipelineVersionResponse, timeout, retry, metadata)
+        return cast("MultiPipelineVersionResponse", self._unary("ListPipelineVersions", request, timeout, retry, metadata))
 
     def PatchPipelineVersions(self, request: PatchPipelineVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineVersionResponse:
         """Update one or more versions of a pipeline."""
-        return self._unary("PatchPipelineVersions", request, MultiPipelineVersionResponse, timeout, retry, metadata)
+        return cast("MultiPipelineVersionResponse", self._unary("PatchPipelineVersions", request, timeout, retry, metadata))
 
     def DeletePipelineVersions(self, request: DeletePipelineVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several versions of a pipeline in one request."""
-        return self._unary("DeletePipelineVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeletePipelineVersions", request, timeout, retry, metadata))
 
     def GetPipelineStep(self, request: GetPipelineStepRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SinglePipelineStepResponse:
         """Get one pipeline step by its ID."""
-        return self._unary("GetPipelineStep", request, SinglePipelineStepResponse, timeout, retry, metadata)
+        return cast("SinglePipelineStepResponse", self._unary("GetPipelineStep", request, timeout, retry, metadata))
 
     def ListPipelineSteps(self, request: ListPipelineStepsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineStepResponse:
         """List the pipeline steps of an app."""
-        return self._unary("ListPipelineSteps", request, MultiPipelineStepResponse, timeout, retry, metadata)
+        return cast("MultiPipelineStepResponse", self._unary("ListPipelineSteps", request, timeout, retry, metadata))
 
     def PostPipelineSteps(self, request: PostPipelineStepsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineStepResponse:
         """Create one or more pipeline steps in an app."""
-        return self._unary("PostPipelineSteps", request, MultiPipelineStepResponse, timeout, retry, metadata)
+        return cast("MultiPipelineStepResponse", self._unary("PostPipelineSteps", request, timeout, retry, metadata))
 
     def DeletePipelineSteps(self, request: DeletePipelineStepsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several pipeline steps of an app in one request."""
-        return self._unary("DeletePipelineSteps", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeletePipelineSteps", request, timeout, retry, metadata))
 
     def GetPipelineStepVersion(self, request: GetPipelineStepVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SinglePipelineStepVersionResponse:
         """Get one version of a pipeline step."""
-        return self._unary("GetPipelineStepVersion", request, SinglePipelineStepVersionResponse, timeout, retry, metadata)
+        return cast("SinglePipelineStepVersionResponse", self._unary("GetPipelineStepVersion", request, timeout, retry, metadata))
 
     def ListPipelineStepVersions(self, request: ListPipelineStepVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineStepVersionResponse:
         """List the versions of a pipeline step."""
-        return self._unary("ListPipelineStepVersions", request, MultiPipelineStepVersionResponse, timeout, retry, metadata)
+        return cast("MultiPipelineStepVersionResponse", self._unary("ListPipelineStepVersions", request, timeout, retry, metadata))
 
     def PostPipelineStepVersionsUpload(self, requests: Iterable[PostPipelineStepVersionsUploadRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[PostPipelineStepVersionsUploadResponse]:
         """Upload a new pipeline step version: a config message, then the content in parts; the server answers with the upload's progress."""
-        return self._bidi("PostPipelineStepVersionsUpload", requests, PostPipelineStepVersionsUploadResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[PostPipelineStepVersionsUploadResponse]", self._bidi("PostPipelineStepVersionsUpload", requests, timeout, idle_timeout, retry, metadata))
 
     def DeletePipelineStepVersions(self, request: DeletePipelineStepVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete several versions of a pipeline step in one request."""
-        return self._unary("DeletePipelineStepVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeletePipelineStepVersions", request, timeout, retry, metadata))
 
     def GetPipelineVersionRun(self, request: GetPipelineVersionRunRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SinglePipelineVersionRunResponse:
         """Get one run of a pipeline version."""
-        return self._unary("GetPipelineVersionRun", request, SinglePipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("SinglePipelineVersionRunResponse", self._unary("GetPipelineVersionRun", request, timeout, retry, metadata))
 
     def ListPipelineVersionRuns(self, request: ListPipelineVersionRunsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineVersionRunResponse:
         """List the runs of a pipeline version, or the pipeline version runs on a nodepool."""
-        return self._unary("ListPipelineVersionRuns", request, MultiPipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("MultiPipelineVersionRunResponse", self._unary("ListPipelineVersionRuns", request, timeout, retry, metadata))
 
     def PostPipelineVersionRuns(self, request: PostPipelineVersionRunsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineVersionRunResponse:
         """Start one or more runs of a pipeline version."""
-        return self._unary("PostPipelineVersionRuns", request, MultiPipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("MultiPipelineVersionRunResponse", self._unary("PostPipelineVersionRuns", request, timeout, retry, metadata))
 
     def PatchPipelineVersionRuns(self, request: PatchPipelineVersionRunsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineVersionRunResponse:
         """Update one or more runs of a pipeline version."""
-        return self._unary("PatchPipelineVersionRuns", request, MultiPipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("MultiPipelineVersionRunResponse", self._unary("PatchPipelineVersionRuns", request, timeout, retry, metadata))
 
     def ListPipelineVersionRunStatusLogs(self, request: ListPipelineVersionRunStatusLogsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineVersionRunStatusLogResponse:
         """List the status history of a pipeline version run."""
-        return self._unary("ListPipelineVersionRunStatusLogs", request, MultiPipelineVersionRunStatusLogResponse, timeout, retry, metadata)
+        return cast("MultiPipelineVersionRunStatusLogResponse", self._unary("ListPipelineVersionRunStatusLogs", request, timeout, retry, metadata))
 
     def ListPipelineTemplates(self, request: ListPipelineTemplatesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiPipelineTemplateResponse:
         """List the available pipeline templates."""
-        return self._unary("ListPipelineTemplates", request, MultiPipelineTemplateResponse, timeout, retry, metadata)
+        return cast("MultiPipelineTemplateResponse", self._unary("ListPipelineTemplates", request, timeout, retry, metadata))
 
     def PostPipelineVersionRunFromTemplate(self, request: PostPipelineVersionRunFromTemplateRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> PostPipelineVersionRunFromTemplateResponse:
         """Create a pipeline from a template and start a run of it."""
-        return self._unary("PostPipelineVersionRunFromTemplate", request, PostPipelineVersionRunFromTemplateResponse, timeout, retry, metadata)
+        return cast("PostPipelineVersionRunFromTemplateResponse", self._unary("PostPipelineVersionRunFromTemplate", request, timeout, retry, metadata))
 
     def GetSecret(self, request: GetSecretRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleSecretResponse:
         """Get one secret of a user by its ID."""
-        return self._unary("GetSecret", request, SingleSecretResponse, timeout, retry, metadata)
+        return cast("SingleSecretResponse", self._unary("GetSecret", request, timeout, retry, metadata))
 
     def ListSecrets(self, request: ListSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSecretResponse:
         """List the secrets of a user."""
-        return self._unary("ListSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("MultiSecretResponse", self._unary("ListSecrets", request, timeout, retry, metadata))
 
     def PostSecrets(self, request: PostSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSecretResponse:
         """Create one or more secrets for a user."""
-        return self._unary("PostSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("MultiSecretResponse", self._unary("PostSecrets", request, timeout, retry, metadata))
 
     def PatchSecrets(self, request: PatchSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSecretResponse:
         """Update one or more secrets of a user."""
-        return self._unary("PatchSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("MultiSecretResponse", self._unary("PatchSecrets", request, timeout, retry, metadata))
 
     def DeleteSecrets(self, request: DeleteSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiSecretResponse:
         """Delete several secrets of a user in one request."""
-        return self._unary("DeleteSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("MultiSecretResponse", self._unary("DeleteSecrets", request, timeout, retry, metadata))
 
     def ListRunnerItems(self, request: ListRunnerItemsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiRunnerItemResponse:
         """Fetch the work items waiting for a runner."""
-        return self._unary("ListRunnerItems", request, MultiRunnerItemResponse, timeout, retry, metadata)
+        return cast("MultiRunnerItemResponse", self._unary("ListRunnerItems", request, timeout, retry, metadata))
 
     def PostRunnerItemOutputs(self, request: PostRunnerItemOutputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiRunnerItemOutputResponse:
         """Send back the outputs a runner produced for one work item."""
-        return self._unary("PostRunnerItemOutputs", request, MultiRunnerItemOutputResponse, timeout, retry, metadata)
+        return cast("MultiRunnerItemOutputResponse", self._unary("PostRunnerItemOutputs", request, timeout, retry, metadata))
 
     def ProcessRunnerItems(self, requests: Iterable[PostRunnerItemOutputsRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[MultiRunnerItemResponse]:
         """Exchange work over one bidirectional stream: the runner sends outputs and status, the server sends work items."""
-        return self._bidi("ProcessRunnerItems", requests, MultiRunnerItemResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[MultiRunnerItemResponse]", self._bidi("ProcessRunnerItems", requests, timeout, idle_timeout, retry, metadata))
 
     def ListCloudProviders(self, request: ListCloudProvidersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiCloudProviderResponse:
         """List the cloud providers that compute clusters can run on."""
-        return self._unary("ListCloudProviders", request, MultiCloudProviderResponse, timeout, retry, metadata)
+        return cast("MultiCloudProviderResponse", self._unary("ListCloudProviders", request, timeout, retry, metadata))
 
     def ListCloudRegions(self, request: ListCloudRegionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiCloudRegionResponse:
         """List the regions of a cloud provider."""
-        return self._unary("ListCloudRegions", request, MultiCloudRegionResponse, timeout, retry, metadata)
+        return cast("MultiCloudRegionResponse", self._unary("ListCloudRegions", request, timeout, retry, metadata))
 
     def ListInstanceTypes(self, request: ListInstanceTypesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiInstanceTypeResponse:
         """List the instance types offered in a region of a cloud provider."""
-        return self._unary("ListInstanceTypes", request, MultiInstanceTypeResponse, timeout, retry, metadata)
+        return cast("MultiInstanceTypeResponse", self._unary("ListInstanceTypes", request, timeout, retry, metadata))
 
     def GetComputeCluster(self, request: GetComputeClusterRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleComputeClusterResponse:
         """Get one compute cluster of a user by its ID."""
-        return self._unary("GetComputeCluster", request, SingleComputeClusterResponse, timeout, retry, metadata)
+        return cast("SingleComputeClusterResponse", self._unary("GetComputeCluster", request, timeout, retry, metadata))
 
     def ListComputeClusters(self, request: ListComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiComputeClusterResponse:
         """List the compute clusters of a user."""
-        return self._unary("ListComputeClusters", request, MultiComputeClusterResponse, timeout, retry, metadata)
+        return cast("MultiComputeClusterResponse", self._unary("ListComputeClusters", request, timeout, retry, metadata))
 
     def PostComputeClusters(self, request: PostComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiComputeClusterResponse:
         """Create one or more compute clusters for a user."""
-        return self._unary("PostComputeClusters", request, MultiComputeClusterResponse, timeout, retry, metadata)
+        return cast("MultiComputeClusterResponse", self._unary("PostComputeClusters", request, timeout, retry, metadata))
 
     def PatchComputeClusters(self, request: PatchComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiComputeClusterResponse:
         """Update one or more compute clusters of a user."""
-        return self._unary("PatchComputeClusters", request, MultiComputeClusterResponse, timeout, retry, metadata)
+        return cast("MultiComputeClusterResponse", self._unary("PatchComputeClusters", request, timeout, retry, metadata))
 
     def DeleteComputeClusters(self, request: DeleteComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more compute clusters of a user."""
-        return self._unary("DeleteComputeClusters", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteComputeClusters", request, timeout, retry, metadata))
 
     def GetNodepool(self, request: GetNodepoolRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleNodepoolResponse:
         """Get one nodepool of a compute cluster."""
-        return self._unary("GetNodepool", request, SingleNodepoolResponse, timeout, retry, metadata)
+        return cast("SingleNodepoolResponse", self._unary("GetNodepool", request, timeout, retry, metadata))
 
     def ListNodepools(self, request: ListNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiNodepoolResponse:
         """List nodepools, of one compute cluster or of all the clusters of a user."""
-        return self._unary("ListNodepools", request, MultiNodepoolResponse, timeout, retry, metadata)
+        return cast("MultiNodepoolResponse", self._unary("ListNodepools", request, timeout, retry, metadata))
 
     def PostNodepools(self, request: PostNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiNodepoolResponse:
         """Create one or more nodepools in a compute cluster."""
-        return self._unary("PostNodepools", request, MultiNodepoolResponse, timeout, retry, metadata)
+        return cast("MultiNodepoolResponse", self._unary("PostNodepools", request, timeout, retry, metadata))
 
     def PatchNodepools(self, request: PatchNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiNodepoolResponse:
         """Update one or more nodepools of a compute cluster."""
-        return self._unary("PatchNodepools", request, MultiNodepoolResponse, timeout, retry, metadata)
+        return cast("MultiNodepoolResponse", self._unary("PatchNodepools", request, timeout, retry, metadata))
 
     def DeleteNodepools(self, request: DeleteNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more nodepools of a compute cluster."""
-        return self._unary("DeleteNodepools", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteNodepools", request, timeout, retry, metadata))
 
     def PostNodepoolStatus(self, request: PostNodepoolStatusRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Report the state of a nodepool."""
-        return self._unary("PostNodepoolStatus", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostNodepoolStatus", request, timeout, retry, metadata))
 
     def PostRunners(self, request: PostRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiRunnerResponse:
         """Create one or more runners in a nodepool."""
-        return self._unary("PostRunners", request, MultiRunnerResponse, timeout, retry, metadata)
+        return cast("MultiRunnerResponse", self._unary("PostRunners", request, timeout, retry, metadata))
 
     def PatchRunners(self, request: PatchRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiRunnerResponse:
         """Update one or more runners of a nodepool. Its REST route is a POST, on the same path as PostRunners."""
-        return self._unary("PatchRunners", request, MultiRunnerResponse, timeout, retry, metadata)
+        return cast("MultiRunnerResponse", self._unary("PatchRunners", request, timeout, retry, metadata))
 
     def DeleteRunners(self, request: DeleteRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more runners of a nodepool."""
-        return self._unary("DeleteRunners", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteRunners", request, timeout, retry, metadata))
 
     def PostRunnerReplicaTaskMetrics(self, request: PostRunnerReplicaTaskMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Report the progress counters of tasks handled by runner replicas."""
-        return self._unary("PostRunnerReplicaTaskMetrics", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostRunnerReplicaTaskMetrics", request, timeout, retry, metadata))
 
     def GetDeployment(self, request: GetDeploymentRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleDeploymentResponse:
         """Get one deployment of a user by its ID."""
-        return self._unary("GetDeployment", request, SingleDeploymentResponse, timeout, retry, metadata)
+        return cast("SingleDeploymentResponse", self._unary("GetDeployment", request, timeout, retry, metadata))
 
     def ListDeployments(self, request: ListDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDeploymentResponse:
         """List the deployments of a user."""
-        return self._unary("ListDeployments", request, MultiDeploymentResponse, timeout, retry, metadata)
+        return cast("MultiDeploymentResponse", self._unary("ListDeployments", request, timeout, retry, metadata))
 
     def PostDeployments(self, request: PostDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDeploymentResponse:
         """Create one or more deployments of models or workflows onto nodepools."""
-        return self._unary("PostDeployments", request, MultiDeploymentResponse, timeout, retry, metadata)
+        return cast("MultiDeploymentResponse", self._unary("PostDeployments", request, timeout, retry, metadata))
 
     def PatchDeployments(self, request: PatchDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiDeploymentResponse:
         """Update one or more deployments of a user."""
-        return self._unary("PatchDeployments", request, MultiDeploymentResponse, timeout, retry, metadata)
+        return cast("MultiDeploymentResponse", self._unary("PatchDeployments", request, timeout, retry, metadata))
 
     def DeleteDeployments(self, request: DeleteDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one or more deployments of a user."""
-        return self._unary("DeleteDeployments", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteDeployments", request, timeout, retry, metadata))
 
     def PostComputePlaneMetrics(self, request: PostComputePlaneMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Report usage metrics from nodes of the compute plane."""
-        return self._unary("PostComputePlaneMetrics", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostComputePlaneMetrics", request, timeout, retry, metadata))
 
     def PostArtifacts(self, request: PostArtifactsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiArtifactResponse:
         """Create one or more artifacts in an app."""
-        return self._unary("PostArtifacts", request, MultiArtifactResponse, timeout, retry, metadata)
+        return cast("MultiArtifactResponse", self._unary("PostArtifacts", request, timeout, retry, metadata))
 
     def GetArtifact(self, request: GetArtifactRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleArtifactResponse:
         """Get one artifact of an app by its ID."""
-        return self._unary("GetArtifact", request, SingleArtifactResponse, timeout, retry, metadata)
+        return cast("SingleArtifactResponse", self._unary("GetArtifact", request, timeout, retry, metadata))
 
     def ListArtifacts(self, request: ListArtifactsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiArtifactResponse:
         """List the artifacts of an app."""
-        return self._unary("ListArtifacts", request, MultiArtifactResponse, timeout, retry, metadata)
+        return cast("MultiArtifactResponse", self._unary("ListArtifacts", request, timeout, retry, metadata))
 
     def DeleteArtifact(self, request: DeleteArtifactRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one artifact of an app."""
-        return self._unary("DeleteArtifact", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteArtifact", request, timeout, retry, metadata))
 
     def PostArtifactVersionsUpload(self, requests: Iterable[PostArtifactVersionsUploadRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[PostArtifactVersionsUploadResponse]:
         """Upload a new version of an artifact over a bidirectional stream: the first request carries the upload configuration, later ones carry parts of the content, and the responses report the progress of the upload."""
-        return self._bidi("PostArtifactVersionsUpload", requests, PostArtifactVersionsUploadResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[PostArtifactVersionsUploadResponse]", self._bidi("PostArtifactVersionsUpload", requests, timeout, idle_timeout, retry, metadata))
 
     def GetArtifactVersion(self, request: GetArtifactVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleArtifactVersionResponse:
         """Get one version of an artifact."""
-        return self._unary("GetArtifactVersion", request, SingleArtifactVersionResponse, timeout, retry, metadata)
+        return cast("SingleArtifactVersionResponse", self._unary("GetArtifactVersion", request, timeout, retry, metadata))
 
     def ListArtifactVersions(self, request: ListArtifactVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiArtifactVersionResponse:
         """List the versions of an artifact."""
-        return self._unary("ListArtifactVersions", request, MultiArtifactVersionResponse, timeout, retry, metadata)
+        return cast("MultiArtifactVersionResponse", self._unary("ListArtifactVersions", request, timeout, retry, metadata))
 
     def DeleteArtifactVersion(self, request: DeleteArtifactVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete one version of an artifact."""
-        return self._unary("DeleteArtifactVersion", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteArtifactVersion", request, timeout, retry, metadata))
 
     def ListLogEntries(self, request: ListLogEntriesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiLogEntryResponse:
         """List the log entries of a runner, nodepool, compute cluster, model version or pipeline run."""
-        return self._unary("ListLogEntries", request, MultiLogEntryResponse, timeout, retry, metadata)
+        return cast("MultiLogEntryResponse", self._unary("ListLogEntries", request, timeout, retry, metadata))
 
     def StreamLogEntries(self, request: StreamLogEntriesRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[MultiLogEntryResponse]:
         """Follow the log entries of a runner, model version or pipeline run as a server stream."""
-        return self._server_stream("StreamLogEntries", request, MultiLogEntryResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[MultiLogEntryResponse]", self._server_stream("StreamLogEntries", request, timeout, idle_timeout, retry, metadata))
 
     def PostLogEntries(self, request: PostLogEntriesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Write one or more log entries."""
-        return self._unary("PostLogEntries", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("PostLogEntries", request, timeout, retry, metadata))
 
     def ListMetricLabels(self, request: ListMetricLabelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiMetricLabelsResponse:
         """List the labels, and their values, of some metric types."""
-        return self._unary("ListMetricLabels", request, MultiMetricLabelsResponse, timeout, retry, metadata)
+        return cast("MultiMetricLabelsResponse", self._unary("ListMetricLabels", request, timeout, retry, metadata))
 
     def PostMetricsQuery(self, request: PostMetricsQueryRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MetricsQueryResponse:
         """Query an operational metric over a time range."""
-        return self._unary("PostMetricsQuery", request, MetricsQueryResponse, timeout, retry, metadata)
+        return cast("MetricsQueryResponse", self._unary("PostMetricsQuery", request, timeout, retry, metadata))
 
     def PostAnnotationTracks(self, request: PostAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationTrackResponse:
         """Add annotation tracks to a video input."""
-        return self._unary("PostAnnotationTracks", request, MultiAnnotationTrackResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationTrackResponse", self._unary("PostAnnotationTracks", request, timeout, retry, metadata))
 
     def ListAnnotationTracks(self, request: ListAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationTrackResponse:
         """List the annotation tracks of a video input."""
-        return self._unary("ListAnnotationTracks", request, MultiAnnotationTrackResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationTrackResponse", self._unary("ListAnnotationTracks", request, timeout, retry, metadata))
 
     def PatchAnnotationTracks(self, request: PatchAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationTrackResponse:
         """Update one or more annotation tracks of a video input."""
-        return self._unary("PatchAnnotationTracks", request, MultiAnnotationTrackResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationTrackResponse", self._unary("PatchAnnotationTracks", request, timeout, retry, metadata))
 
     def DeleteAnnotationTracks(self, request: DeleteAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> BaseResponse:
         """Delete annotation tracks of a video input."""
-        return self._unary("DeleteAnnotationTracks", request, BaseResponse, timeout, retry, metadata)
+        return cast("BaseResponse", self._unary("DeleteAnnotationTracks", request, timeout, retry, metadata))
 
     def PostTrackAnnotationsSearches(self, request: PostTrackAnnotationsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAnnotationResponse:
         """Find the annotations of one track of a video input within a range of frames."""
-        return self._unary("PostTrackAnnotationsSearches", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("MultiAnnotationResponse", self._unary("PostTrackAnnotationsSearches", request, timeout, retry, metadata))
 
     def StreamAnnotations(self, request: StreamAnnotationsRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[SingleStreamAnnotationResponse]:
         """Stream the annotations of the tracks of a video input, one annotation per response message."""
-        return self._server_stream("StreamAnnotations", request, SingleStreamAnnotationResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[SingleStreamAnnotationResponse]", self._server_stream("StreamAnnotations", request, timeout, idle_timeout, retry, metadata))
 
     def StreamLivestreamAnnotations(self, request: StreamLivestreamAnnotationsRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[SingleStreamAnnotationResponse]:
         """Stream the annotations of a live stream input as they are produced."""
-        return self._server_stream("StreamLivestreamAnnotations", request, SingleStreamAnnotationResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[SingleStreamAnnotationResponse]", self._server_stream("StreamLivestreamAnnotations", request, timeout, idle_timeout, retry, metadata))
 
     def ListAnnotationWorkers(self, request: ListAnnotationWorkersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkerResponse:
         """List the workers (users, models, workflows) that made annotations in an app."""
-        return self._unary("ListAnnotationWorkers", request, MultiWorkerResponse, timeout, retry, metadata)
+        return cast("MultiWorkerResponse", self._unary("ListAnnotationWorkers", request, timeout, retry, metadata))
 
     def ListWorkflowEvaluationTemplates(self, request: ListWorkflowEvaluationTemplatesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowEvaluationTemplateResponse:
         """List the available templates for workflow version evaluations."""
-        return self._unary("ListWorkflowEvaluationTemplates", request, MultiWorkflowEvaluationTemplateResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowEvaluationTemplateResponse", self._unary("ListWorkflowEvaluationTemplates", request, timeout, retry, metadata))
 
     def PostWorkflowVersionEvaluations(self, request: PostWorkflowVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowVersionEvaluationResponse:
         """Start one or more evaluations of a workflow version."""
-        return self._unary("PostWorkflowVersionEvaluations", request, MultiWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowVersionEvaluationResponse", self._unary("PostWorkflowVersionEvaluations", request, timeout, retry, metadata))
 
     def GetWorkflowVersionEvaluation(self, request: GetWorkflowVersionEvaluationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleWorkflowVersionEvaluationResponse:
         """Get one evaluation of a workflow version by its ID."""
-        return self._unary("GetWorkflowVersionEvaluation", request, SingleWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("SingleWorkflowVersionEvaluationResponse", self._unary("GetWorkflowVersionEvaluation", request, timeout, retry, metadata))
 
     def ListWorkflowVersionEvaluations(self, request: ListWorkflowVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowVersionEvaluationResponse:
         """List the evaluations of a workflow version."""
-        return self._unary("ListWorkflowVersionEvaluations", request, MultiWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowVersionEvaluationResponse", self._unary("ListWorkflowVersionEvaluations", request, timeout, retry, metadata))
 
     def PatchWorkflowVersionEvaluations(self, request: PatchWorkflowVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiWorkflowVersionEvaluationResponse:
         """Update one or more evaluations of a workflow version."""
-        return self._unary("PatchWorkflowVersionEvaluations", request, MultiWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("MultiWorkflowVersionEvaluationResponse", self._unary("PatchWorkflowVersionEvaluations", request, timeout, retry, metadata))
 
     def PostWorkflowVersionEvaluationData(self, request: PostWorkflowVersionEvaluationDataRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiListWorkflowVersionEvaluationDataResponse:
         """Add per-input data (ground truths, predictions, results) to an evaluation of a workflow version."""
-        return self._unary("PostWorkflowVersionEvaluationData", request, MultiListWorkflowVersionEvaluationDataResponse, timeout, retry, metadata)
+        return cast("MultiListWorkflowVersionEvaluationDataResponse", self._unary("PostWorkflowVersionEvaluationData", request, timeout, retry, metadata))
 
     def ListWorkflowVersionEvaluationData(self, request: ListWorkflowVersionEvaluationDataRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiListWorkflowVersionEvaluationDataResponse:
         """List the per-input data of an evaluation of a workflow version."""
-        return self._unary("ListWorkflowVersionEvaluationData", request, MultiListWorkflowVersionEvaluationDataResponse, timeout, retry, metadata)
+        return cast("MultiListWorkflowVersionEvaluationDataResponse", self._unary("ListWorkflowVersionEvaluationData", request, timeout, retry, metadata))
 
     def PostAuditLogSearches(self, request: PostAuditLogSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAuditLogEntryResponse:
         """Search the audit log of a user or organization."""
-        return self._unary("PostAuditLogSearches", request, MultiAuditLogEntryResponse, timeout, retry, metadata)
+        return cast("MultiAuditLogEntryResponse", self._unary("PostAuditLogSearches", request, timeout, retry, metadata))
 
     def PutModelVersionExports(self, request: PutModelVersionExportsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelVersionExportResponse:
         """Start exporting a model version."""
-        return self._unary("PutModelVersionExports", request, SingleModelVersionExportResponse, timeout, retry, metadata)
+        return cast("SingleModelVersionExportResponse", self._unary("PutModelVersionExports", request, timeout, retry, metadata))
 
     def GetModelVersionExport(self, request: GetModelVersionExportRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelVersionExportResponse:
         """Get the export of a model version."""
-        return self._unary("GetModelVersionExport", request, SingleModelVersionExportResponse, timeout, retry, metadata)
+        return cast("SingleModelVersionExportResponse", self._unary("GetModelVersionExport", request, timeout, retry, metadata))
 
     def PostModelVersionsTrainingTimeEstimate(self, request: PostModelVersionsTrainingTimeEstimateRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiTrainingTimeEstimateResponse:
         """Estimate how long training the given model versions would take."""
-        return self._unary("PostModelVersionsTrainingTimeEstimate", request, MultiTrainingTimeEstimateResponse, timeout, retry, metadata)
+        return cast("MultiTrainingTimeEstimateResponse", self._unary("PostModelVersionsTrainingTimeEstimate", request, timeout, retry, metadata))
 
     def PostModelMigration(self, request: PostModelMigrationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelResponse:
         """Migrate a model, or one of its versions."""
-        return self._unary("PostModelMigration", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("SingleModelResponse", self._unary("PostModelMigration", request, timeout, retry, metadata))
 
     def DeleteModelMigration(self, request: DeleteModelMigrationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> SingleModelResponse:
         """Delete the migration of a model."""
-        return self._unary("DeleteModelMigration", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("SingleModelResponse", self._unary("DeleteModelMigration", request, timeout, retry, metadata))
 
     def PostModelVersionsUpload(self, requests: Iterable[PostModelVersionsUploadRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[PostModelVersionsUploadResponse]:
         """Upload the files of a new model version: the client streams the settings and then the file parts, the server streams progress."""
-        return self._bidi("PostModelVersionsUpload", requests, PostModelVersionsUploadResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[PostModelVersionsUploadResponse]", self._bidi("PostModelVersionsUpload", requests, timeout, idle_timeout, retry, metadata))
 
     def GenerateModelOutputs(self, request: PostModelOutputsRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[MultiOutputResponse]:
         """Run a model on inputs and stream its outputs back as they are generated."""
-        return self._server_stream("GenerateModelOutputs", request, MultiOutputResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[MultiOutputResponse]", self._server_stream("GenerateModelOutputs", request, timeout, idle_timeout, retry, metadata))
 
     def StreamModelOutputs(self, requests: Iterable[PostModelOutputsRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> ResponseStream[MultiOutputResponse]:
         """Stream prediction requests to a model and receive a stream of outputs."""
-        return self._bidi("StreamModelOutputs", requests, MultiOutputResponse, timeout, idle_timeout, retry, metadata)
+        return cast("ResponseStream[MultiOutputResponse]", self._bidi("StreamModelOutputs", requests, timeout, idle_timeout, retry, metadata))
 
     def PatchAppsDetails(self, request: PatchAppsDetailsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> MultiAppResponse:
         """Update some of the details of apps, leaving their other fields unchanged."""
-        return self._unary("PatchAppsDetails", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("MultiAppResponse", self._unary("PatchAppsDetails", request, timeout, retry, metadata))
 
 
 class AsyncV2Methods:
@@ -2083,1659 +2360,1659 @@ class AsyncV2Methods:
 
     __slots__ = ()
 
-    def _unary(self, name: str, request: Message, response: type[R], timeout: float | None,
-               retry: RetryPolicy | None, metadata: Metadata | None) -> Coroutine[Any, Any, R]:
+    def _unary(self, name: str, request: Message, timeout: float | None,
+               retry: RetryPolicy | None, metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _server_stream(self, name: str, request: Message, response: type[R], timeout: float | None,
+    def _server_stream(self, name: str, request: Message, timeout: float | None,
                        idle_timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> AsyncResponseStream[R]:
+                       metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _bidi(self, name: str, requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
+    def _bidi(self, name: str, requests: Iterable[Any] | AsyncIterable[Any],
               timeout: float | None, idle_timeout: float | None, retry: RetryPolicy | None,
-              metadata: Metadata | None) -> AsyncResponseStream[R]:
+              metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
-    def _client_stream(self, name: str, requests: Iterable[Any] | AsyncIterable[Any], response: type[R],
+    def _client_stream(self, name: str, requests: Iterable[Any] | AsyncIterable[Any],
                        timeout: float | None, retry: RetryPolicy | None,
-                       metadata: Metadata | None) -> Coroutine[Any, Any, R]:
+                       metadata: Metadata | None) -> Any:
         raise NotImplementedError
 
     def GetConceptCounts(self, request: GetConceptCountsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptCountResponse]:
         """Get counts of the positive and negative labels of each concept in an app."""
-        return self._unary("GetConceptCounts", request, MultiConceptCountResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptCountResponse]", self._unary("GetConceptCounts", request, timeout, retry, metadata))
 
     def GetConcept(self, request: GetConceptRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleConceptResponse]:
         """Get one concept of an app by its ID."""
-        return self._unary("GetConcept", request, SingleConceptResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleConceptResponse]", self._unary("GetConcept", request, timeout, retry, metadata))
 
     def ListConcepts(self, request: ListConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptResponse]:
         """List the concepts of an app."""
-        return self._unary("ListConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptResponse]", self._unary("ListConcepts", request, timeout, retry, metadata))
 
     def ListModelConcepts(self, request: ListModelConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptResponse]:
         """List the concepts that a model, or one of its versions, knows about."""
-        return self._unary("ListModelConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptResponse]", self._unary("ListModelConcepts", request, timeout, retry, metadata))
 
     def PostConceptsSearches(self, request: PostConceptsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptResponse]:
         """Search for concepts in an app, with the query in the request body."""
-        return self._unary("PostConceptsSearches", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptResponse]", self._unary("PostConceptsSearches", request, timeout, retry, metadata))
 
     def PostConcepts(self, request: PostConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptResponse]:
         """Add one or more concepts to an app."""
-        return self._unary("PostConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptResponse]", self._unary("PostConcepts", request, timeout, retry, metadata))
 
     def PatchConcepts(self, request: PatchConceptsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptResponse]:
         """Update one or more concepts of an app."""
-        return self._unary("PatchConcepts", request, MultiConceptResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptResponse]", self._unary("PatchConcepts", request, timeout, retry, metadata))
 
     def GetConceptLanguage(self, request: GetConceptLanguageRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleConceptLanguageResponse]:
         """Get the translation of a concept's name into one language."""
-        return self._unary("GetConceptLanguage", request, SingleConceptLanguageResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleConceptLanguageResponse]", self._unary("GetConceptLanguage", request, timeout, retry, metadata))
 
     def ListConceptLanguages(self, request: ListConceptLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptLanguageResponse]:
         """List all the translations of a concept's name."""
-        return self._unary("ListConceptLanguages", request, MultiConceptLanguageResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptLanguageResponse]", self._unary("ListConceptLanguages", request, timeout, retry, metadata))
 
     def PostConceptLanguages(self, request: PostConceptLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptLanguageResponse]:
         """Add translations of a concept's name into new languages."""
-        return self._unary("PostConceptLanguages", request, MultiConceptLanguageResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptLanguageResponse]", self._unary("PostConceptLanguages", request, timeout, retry, metadata))
 
     def PatchConceptLanguages(self, request: PatchConceptLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptLanguageResponse]:
         """Update existing translations of a concept's name."""
-        return self._unary("PatchConceptLanguages", request, MultiConceptLanguageResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptLanguageResponse]", self._unary("PatchConceptLanguages", request, timeout, retry, metadata))
 
     def ListConceptRelations(self, request: ListConceptRelationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptRelationResponse]:
         """List the relations of one concept, or of all concepts of the app when no concept is given."""
-        return self._unary("ListConceptRelations", request, MultiConceptRelationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptRelationResponse]", self._unary("ListConceptRelations", request, timeout, retry, metadata))
 
     def PostConceptRelations(self, request: PostConceptRelationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiConceptRelationResponse]:
         """Create relations between a concept and other concepts."""
-        return self._unary("PostConceptRelations", request, MultiConceptRelationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiConceptRelationResponse]", self._unary("PostConceptRelations", request, timeout, retry, metadata))
 
     def DeleteConceptRelations(self, request: DeleteConceptRelationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Remove relations between a concept and other concepts."""
-        return self._unary("DeleteConceptRelations", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteConceptRelations", request, timeout, retry, metadata))
 
     def ListKnowledgeGraphs(self, request: ListKnowledgeGraphsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiKnowledgeGraphResponse]:
         """List the knowledge graphs (domain graphs) of an app."""
-        return self._unary("ListKnowledgeGraphs", request, MultiKnowledgeGraphResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiKnowledgeGraphResponse]", self._unary("ListKnowledgeGraphs", request, timeout, retry, metadata))
 
     def PostKnowledgeGraphs(self, request: PostKnowledgeGraphsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiKnowledgeGraphResponse]:
         """Create knowledge graphs (domain graphs) in an app."""
-        return self._unary("PostKnowledgeGraphs", request, MultiKnowledgeGraphResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiKnowledgeGraphResponse]", self._unary("PostKnowledgeGraphs", request, timeout, retry, metadata))
 
     def GetAnnotation(self, request: GetAnnotationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleAnnotationResponse]:
         """Get one annotation of an input by its ID."""
-        return self._unary("GetAnnotation", request, SingleAnnotationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleAnnotationResponse]", self._unary("GetAnnotation", request, timeout, retry, metadata))
 
     def ListAnnotations(self, request: ListAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationResponse]:
         """List the annotations of an app."""
-        return self._unary("ListAnnotations", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationResponse]", self._unary("ListAnnotations", request, timeout, retry, metadata))
 
     def PostAnnotations(self, request: PostAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationResponse]:
         """Add annotations to inputs."""
-        return self._unary("PostAnnotations", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationResponse]", self._unary("PostAnnotations", request, timeout, retry, metadata))
 
     def PatchAnnotations(self, request: PatchAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationResponse]:
         """Update one or more annotations."""
-        return self._unary("PatchAnnotations", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationResponse]", self._unary("PatchAnnotations", request, timeout, retry, metadata))
 
     def PatchAnnotationsStatus(self, request: PatchAnnotationsStatusRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, PatchAnnotationsStatusResponse]:
         """Change the status of the annotations made by given workers for a task."""
-        return self._unary("PatchAnnotationsStatus", request, PatchAnnotationsStatusResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, PatchAnnotationsStatusResponse]", self._unary("PatchAnnotationsStatus", request, timeout, retry, metadata))
 
     def DeleteAnnotation(self, request: DeleteAnnotationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete a single annotation of an input."""
-        return self._unary("DeleteAnnotation", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteAnnotation", request, timeout, retry, metadata))
 
     def DeleteAnnotations(self, request: DeleteAnnotationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several annotations in one request."""
-        return self._unary("DeleteAnnotations", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteAnnotations", request, timeout, retry, metadata))
 
     def PatchAnnotationsSearches(self, request: PatchAnnotationsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """Update saved annotation searches, identified by their IDs."""
-        return self._unary("PatchAnnotationsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("PatchAnnotationsSearches", request, timeout, retry, metadata))
 
     def PostAnnotationsSearches(self, request: PostAnnotationsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """Run a search over the annotations of an app."""
-        return self._unary("PostAnnotationsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("PostAnnotationsSearches", request, timeout, retry, metadata))
 
     def PostAnnotationFilters(self, request: PostAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationFilterResponse]:
         """Add annotation filters to an app."""
-        return self._unary("PostAnnotationFilters", request, MultiAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationFilterResponse]", self._unary("PostAnnotationFilters", request, timeout, retry, metadata))
 
     def PatchAnnotationFilters(self, request: PatchAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationFilterResponse]:
         """Update one or more annotation filters."""
-        return self._unary("PatchAnnotationFilters", request, MultiAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationFilterResponse]", self._unary("PatchAnnotationFilters", request, timeout, retry, metadata))
 
     def DeleteAnnotationFilters(self, request: DeleteAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more annotation filters in one request."""
-        return self._unary("DeleteAnnotationFilters", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteAnnotationFilters", request, timeout, retry, metadata))
 
     def ListAnnotationFilters(self, request: ListAnnotationFiltersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationFilterResponse]:
         """List the annotation filters of an app."""
-        return self._unary("ListAnnotationFilters", request, MultiAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationFilterResponse]", self._unary("ListAnnotationFilters", request, timeout, retry, metadata))
 
     def GetAnnotationFilter(self, request: GetAnnotationFilterRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleAnnotationFilterResponse]:
         """Get one annotation filter by its ID."""
-        return self._unary("GetAnnotationFilter", request, SingleAnnotationFilterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleAnnotationFilterResponse]", self._unary("GetAnnotationFilter", request, timeout, retry, metadata))
 
     def GetInputCount(self, request: GetInputCountRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleInputCountResponse]:
         """Get the number of inputs of an app in each processing status."""
-        return self._unary("GetInputCount", request, SingleInputCountResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleInputCountResponse]", self._unary("GetInputCount", request, timeout, retry, metadata))
 
     def StreamInputs(self, request: StreamInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputResponse]:
         """Stream the inputs of an app, starting from the oldest."""
-        return self._unary("StreamInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputResponse]", self._unary("StreamInputs", request, timeout, retry, metadata))
 
     def GetInputSamples(self, request: GetInputSamplesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputAnnotationResponse]:
         """Get sample inputs of a task, with their annotations."""
-        return self._unary("GetInputSamples", request, MultiInputAnnotationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputAnnotationResponse]", self._unary("GetInputSamples", request, timeout, retry, metadata))
 
     def GetInput(self, request: GetInputRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleInputResponse]:
         """Get one input of an app by its ID."""
-        return self._unary("GetInput", request, SingleInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleInputResponse]", self._unary("GetInput", request, timeout, retry, metadata))
 
     def GetInputVideoManifest(self, request: GetVideoManifestRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, GetVideoManifestResponse]:
         """Get the manifest of a video input."""
-        return self._unary("GetInputVideoManifest", request, GetVideoManifestResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, GetVideoManifestResponse]", self._unary("GetInputVideoManifest", request, timeout, retry, metadata))
 
     def ListInputs(self, request: ListInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputResponse]:
         """List the inputs of an app."""
-        return self._unary("ListInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputResponse]", self._unary("ListInputs", request, timeout, retry, metadata))
 
     def PostInputs(self, request: PostInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputResponse]:
         """Add one or more inputs to an app; they are processed asynchronously."""
-        return self._unary("PostInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputResponse]", self._unary("PostInputs", request, timeout, retry, metadata))
 
     def PatchInputs(self, request: PatchInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputResponse]:
         """Update one or more inputs."""
-        return self._unary("PatchInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputResponse]", self._unary("PatchInputs", request, timeout, retry, metadata))
 
     def DeleteInput(self, request: DeleteInputRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete a single input; the deletion is asynchronous."""
-        return self._unary("DeleteInput", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteInput", request, timeout, retry, metadata))
 
     def DeleteInputs(self, request: DeleteInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several inputs in one request; the deletion is asynchronous."""
-        return self._unary("DeleteInputs", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteInputs", request, timeout, retry, metadata))
 
     def PostInputsSearches(self, request: PostInputsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """Run a search over the inputs of an app."""
-        return self._unary("PostInputsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("PostInputsSearches", request, timeout, retry, metadata))
 
     def PatchInputsSearches(self, request: PatchInputsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """Update saved input searches, identified by their IDs."""
-        return self._unary("PatchInputsSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("PatchInputsSearches", request, timeout, retry, metadata))
 
     def PostBulkOperations(self, request: PostBulkOperationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiBulkOperationsResponse]:
         """Start an asynchronous bulk operation (concepts, metadata or geo changes) on a set of inputs."""
-        return self._unary("PostBulkOperations", request, MultiBulkOperationsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiBulkOperationsResponse]", self._unary("PostBulkOperations", request, timeout, retry, metadata))
 
     def ListBulkOperations(self, request: ListBulkOperationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiBulkOperationsResponse]:
         """List the bulk operations of an app."""
-        return self._unary("ListBulkOperations", request, MultiBulkOperationsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiBulkOperationsResponse]", self._unary("ListBulkOperations", request, timeout, retry, metadata))
 
     def GetBulkOperation(self, request: GetBulkOperationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleBulkOperationsResponse]:
         """Get the details of one bulk operation by its ID."""
-        return self._unary("GetBulkOperation", request, SingleBulkOperationsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleBulkOperationsResponse]", self._unary("GetBulkOperation", request, timeout, retry, metadata))
 
     def CancelBulkOperations(self, request: CancelBulkOperationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiBulkOperationsResponse]:
         """Cancel one or more bulk operations."""
-        return self._unary("CancelBulkOperations", request, MultiBulkOperationsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiBulkOperationsResponse]", self._unary("CancelBulkOperations", request, timeout, retry, metadata))
 
     def DeleteBulkOperations(self, request: DeleteBulkOperationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more bulk operations that have finished."""
-        return self._unary("DeleteBulkOperations", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteBulkOperations", request, timeout, retry, metadata))
 
     def ListInputsAddJobs(self, request: ListInputsAddJobsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputsAddJobResponse]:
         """List the jobs that add inputs to an app."""
-        return self._unary("ListInputsAddJobs", request, MultiInputsAddJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputsAddJobResponse]", self._unary("ListInputsAddJobs", request, timeout, retry, metadata))
 
     def GetInputsAddJob(self, request: GetInputsAddJobRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleInputsAddJobResponse]:
         """Get the details of one inputs add job by its ID."""
-        return self._unary("GetInputsAddJob", request, SingleInputsAddJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleInputsAddJobResponse]", self._unary("GetInputsAddJob", request, timeout, retry, metadata))
 
     def CancelInputsAddJob(self, request: CancelInputsAddJobRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleInputsAddJobResponse]:
         """Cancel an inputs add job by its ID."""
-        return self._unary("CancelInputsAddJob", request, SingleInputsAddJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleInputsAddJobResponse]", self._unary("CancelInputsAddJob", request, timeout, retry, metadata))
 
     def PostInputsDataSources(self, request: PostInputsDataSourcesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputsAddJobResponse]:
         """Start fetching inputs from a user's cloud storage data source, tracked by an inputs add job."""
-        return self._unary("PostInputsDataSources", request, MultiInputsAddJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputsAddJobResponse]", self._unary("PostInputsDataSources", request, timeout, retry, metadata))
 
     def GetInputsExtractionJob(self, request: GetInputsExtractionJobRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleInputsExtractionJobResponse]:
         """Get the details of one input extraction job by its ID."""
-        return self._unary("GetInputsExtractionJob", request, SingleInputsExtractionJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleInputsExtractionJobResponse]", self._unary("GetInputsExtractionJob", request, timeout, retry, metadata))
 
     def ListInputsExtractionJobs(self, request: ListInputsExtractionJobsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputsExtractionJobResponse]:
         """List the input extraction jobs of an app."""
-        return self._unary("ListInputsExtractionJobs", request, MultiInputsExtractionJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputsExtractionJobResponse]", self._unary("ListInputsExtractionJobs", request, timeout, retry, metadata))
 
     def CancelInputsExtractionJobs(self, request: CancelInputsExtractionJobsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputsExtractionJobResponse]:
         """Cancel one or more input extraction jobs."""
-        return self._unary("CancelInputsExtractionJobs", request, MultiInputsExtractionJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputsExtractionJobResponse]", self._unary("CancelInputsExtractionJobs", request, timeout, retry, metadata))
 
     def PostInputsUploads(self, request: PostInputsUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputsAddJobResponse]:
         """Start uploading an archive of inputs, tracked by an inputs add job."""
-        return self._unary("PostInputsUploads", request, MultiInputsAddJobResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputsAddJobResponse]", self._unary("PostInputsUploads", request, timeout, retry, metadata))
 
     def PostUploads(self, request: PostUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiUploadResponse]:
         """Start one or more multipart file uploads."""
-        return self._unary("PostUploads", request, MultiUploadResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiUploadResponse]", self._unary("PostUploads", request, timeout, retry, metadata))
 
     def PutUploadContentParts(self, request: PutUploadContentPartsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleUploadResponse]:
         """Upload parts of a multipart upload; what happens on completion depends on how the upload was started."""
-        return self._unary("PutUploadContentParts", request, SingleUploadResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleUploadResponse]", self._unary("PutUploadContentParts", request, timeout, retry, metadata))
 
     def GetUpload(self, request: GetUploadRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleUploadResponse]:
         """Get the status of one upload by its ID."""
-        return self._unary("GetUpload", request, SingleUploadResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleUploadResponse]", self._unary("GetUpload", request, timeout, retry, metadata))
 
     def ListUploads(self, request: ListUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiUploadResponse]:
         """List the uploads of an app."""
-        return self._unary("ListUploads", request, MultiUploadResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiUploadResponse]", self._unary("ListUploads", request, timeout, retry, metadata))
 
     def DeleteUploads(self, request: DeleteUploadsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more uploads."""
-        return self._unary("DeleteUploads", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteUploads", request, timeout, retry, metadata))
 
     def ListDatasets(self, request: ListDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetResponse]:
         """List the datasets of an app, or of a user across apps."""
-        return self._unary("ListDatasets", request, MultiDatasetResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetResponse]", self._unary("ListDatasets", request, timeout, retry, metadata))
 
     def GetDataset(self, request: GetDatasetRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleDatasetResponse]:
         """Get one dataset by its ID."""
-        return self._unary("GetDataset", request, SingleDatasetResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleDatasetResponse]", self._unary("GetDataset", request, timeout, retry, metadata))
 
     def PostDatasets(self, request: PostDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetResponse]:
         """Add datasets to an app; either all of them are added or none."""
-        return self._unary("PostDatasets", request, MultiDatasetResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetResponse]", self._unary("PostDatasets", request, timeout, retry, metadata))
 
     def PatchDatasets(self, request: PatchDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetResponse]:
         """Update one or more datasets; either all of them are updated or none."""
-        return self._unary("PatchDatasets", request, MultiDatasetResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetResponse]", self._unary("PatchDatasets", request, timeout, retry, metadata))
 
     def DeleteDatasets(self, request: DeleteDatasetsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more datasets in one request."""
-        return self._unary("DeleteDatasets", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteDatasets", request, timeout, retry, metadata))
 
     def ListDatasetInputs(self, request: ListDatasetInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetInputResponse]:
         """List the inputs of a dataset."""
-        return self._unary("ListDatasetInputs", request, MultiDatasetInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetInputResponse]", self._unary("ListDatasetInputs", request, timeout, retry, metadata))
 
     def GetDatasetInput(self, request: GetDatasetInputRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleDatasetInputResponse]:
         """Get one input of a dataset by its ID."""
-        return self._unary("GetDatasetInput", request, SingleDatasetInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleDatasetInputResponse]", self._unary("GetDatasetInput", request, timeout, retry, metadata))
 
     def PostDatasetInputs(self, request: PostDatasetInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetInputResponse]:
         """Add inputs to a dataset; some may be added even when others fail."""
-        return self._unary("PostDatasetInputs", request, MultiDatasetInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetInputResponse]", self._unary("PostDatasetInputs", request, timeout, retry, metadata))
 
     def DeleteDatasetInputs(self, request: DeleteDatasetInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Remove one or more inputs from a dataset in one request."""
-        return self._unary("DeleteDatasetInputs", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteDatasetInputs", request, timeout, retry, metadata))
 
     def ListDatasetVersions(self, request: ListDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetVersionResponse]:
         """List the versions of a dataset."""
-        return self._unary("ListDatasetVersions", request, MultiDatasetVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetVersionResponse]", self._unary("ListDatasetVersions", request, timeout, retry, metadata))
 
     def GetDatasetVersion(self, request: GetDatasetVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleDatasetVersionResponse]:
         """Get one version of a dataset by its ID."""
-        return self._unary("GetDatasetVersion", request, SingleDatasetVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleDatasetVersionResponse]", self._unary("GetDatasetVersion", request, timeout, retry, metadata))
 
     def ListDatasetVersionMetricsGroups(self, request: ListDatasetVersionMetricsGroupsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetVersionMetricsGroupResponse]:
         """List the groups of metrics computed for a dataset version."""
-        return self._unary("ListDatasetVersionMetricsGroups", request, MultiDatasetVersionMetricsGroupResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetVersionMetricsGroupResponse]", self._unary("ListDatasetVersionMetricsGroups", request, timeout, retry, metadata))
 
     def PostDatasetVersions(self, request: PostDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetVersionResponse]:
         """Create new versions of a dataset."""
-        return self._unary("PostDatasetVersions", request, MultiDatasetVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetVersionResponse]", self._unary("PostDatasetVersions", request, timeout, retry, metadata))
 
     def PatchDatasetVersions(self, request: PatchDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetVersionResponse]:
         """Update one or more versions of a dataset."""
-        return self._unary("PatchDatasetVersions", request, MultiDatasetVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetVersionResponse]", self._unary("PatchDatasetVersions", request, timeout, retry, metadata))
 
     def DeleteDatasetVersions(self, request: DeleteDatasetVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more versions of a dataset in one request."""
-        return self._unary("DeleteDatasetVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteDatasetVersions", request, timeout, retry, metadata))
 
     def PutDatasetVersionExports(self, request: PutDatasetVersionExportsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDatasetVersionExportResponse]:
         """Create exports of a dataset version."""
-        return self._unary("PutDatasetVersionExports", request, MultiDatasetVersionExportResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDatasetVersionExportResponse]", self._unary("PutDatasetVersionExports", request, timeout, retry, metadata))
 
     def GetModel(self, request: GetModelRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelResponse]:
         """Get one model of an app by its ID."""
-        return self._unary("GetModel", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelResponse]", self._unary("GetModel", request, timeout, retry, metadata))
 
     def GetModelOutputInfo(self, request: GetModelRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelResponse]:
         """Get a model together with the output info of the model or of one of its versions."""
-        return self._unary("GetModelOutputInfo", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelResponse]", self._unary("GetModelOutputInfo", request, timeout, retry, metadata))
 
     def ListModels(self, request: ListModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelResponse]:
         """List the models of an app, or of a user across apps."""
-        return self._unary("ListModels", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelResponse]", self._unary("ListModels", request, timeout, retry, metadata))
 
     def PostModelsSearches(self, request: PostModelsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelResponse]:
         """Search for models, with the query in the request body."""
-        return self._unary("PostModelsSearches", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelResponse]", self._unary("PostModelsSearches", request, timeout, retry, metadata))
 
     def PostModels(self, request: PostModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelResponse]:
         """Add a model to an app."""
-        return self._unary("PostModels", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelResponse]", self._unary("PostModels", request, timeout, retry, metadata))
 
     def PatchModels(self, request: PatchModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelResponse]:
         """Update one or more models."""
-        return self._unary("PatchModels", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelResponse]", self._unary("PatchModels", request, timeout, retry, metadata))
 
     def PatchModelIds(self, request: PatchModelIdsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelResponse]:
         """Change the IDs of one or more models."""
-        return self._unary("PatchModelIds", request, MultiModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelResponse]", self._unary("PatchModelIds", request, timeout, retry, metadata))
 
     def DeleteModel(self, request: DeleteModelRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete a single model."""
-        return self._unary("DeleteModel", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteModel", request, timeout, retry, metadata))
 
     def DeleteModels(self, request: DeleteModelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several models in one request."""
-        return self._unary("DeleteModels", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteModels", request, timeout, retry, metadata))
 
     def PatchModelCheckConsents(self, request: PatchModelCheckConsentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelCheckConsentResponse]:
         """Update the check consents of a model."""
-        return self._unary("PatchModelCheckConsents", request, MultiModelCheckConsentResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelCheckConsentResponse]", self._unary("PatchModelCheckConsents", request, timeout, retry, metadata))
 
     def PatchModelToolkits(self, request: PatchModelToolkitsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelToolkitResponse]:
         """Update the toolkit tags of a model."""
-        return self._unary("PatchModelToolkits", request, MultiModelToolkitResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelToolkitResponse]", self._unary("PatchModelToolkits", request, timeout, retry, metadata))
 
     def PatchModelUseCases(self, request: PatchModelUseCasesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelUseCaseResponse]:
         """Update the use-case tags of a model."""
-        return self._unary("PatchModelUseCases", request, MultiModelUseCaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelUseCaseResponse]", self._unary("PatchModelUseCases", request, timeout, retry, metadata))
 
     def PatchModelLanguages(self, request: PatchModelLanguagesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelLanguageResponse]:
         """Update the language tags of a model."""
-        return self._unary("PatchModelLanguages", request, MultiModelLanguageResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelLanguageResponse]", self._unary("PatchModelLanguages", request, timeout, retry, metadata))
 
     def ListModelInputs(self, request: ListModelInputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputResponse]:
         """List the inputs used to train a model or one of its versions."""
-        return self._unary("ListModelInputs", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputResponse]", self._unary("ListModelInputs", request, timeout, retry, metadata))
 
     def ListModelReferences(self, request: ListModelReferencesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelReferenceResponse]:
         """List the references (such as links) attached to a model."""
-        return self._unary("ListModelReferences", request, MultiModelReferenceResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelReferenceResponse]", self._unary("ListModelReferences", request, timeout, retry, metadata))
 
     def GetModelType(self, request: GetModelTypeRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelTypeResponse]:
         """Get one model type by its ID."""
-        return self._unary("GetModelType", request, SingleModelTypeResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelTypeResponse]", self._unary("GetModelType", request, timeout, retry, metadata))
 
     def ListModelTypes(self, request: ListModelTypesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelTypeResponse]:
         """List all the model types available on the platform."""
-        return self._unary("ListModelTypes", request, MultiModelTypeResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelTypeResponse]", self._unary("ListModelTypes", request, timeout, retry, metadata))
 
     def ListOpenSourceLicenses(self, request: ListOpenSourceLicensesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, ListOpenSourceLicensesResponse]:
         """List the open source licenses that models can be published under."""
-        return self._unary("ListOpenSourceLicenses", request, ListOpenSourceLicensesResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, ListOpenSourceLicensesResponse]", self._unary("ListOpenSourceLicenses", request, timeout, retry, metadata))
 
     def PostModelOutputs(self, request: PostModelOutputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiOutputResponse]:
         """Get predictions from a model version, a model, or a deployment."""
-        return self._unary("PostModelOutputs", request, MultiOutputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiOutputResponse]", self._unary("PostModelOutputs", request, timeout, retry, metadata))
 
     def GetModelVersion(self, request: GetModelVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelVersionResponse]:
         """Get one version of a model by its ID."""
-        return self._unary("GetModelVersion", request, SingleModelVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelVersionResponse]", self._unary("GetModelVersion", request, timeout, retry, metadata))
 
     def ListModelVersions(self, request: ListModelVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelVersionResponse]:
         """List the versions of a model."""
-        return self._unary("ListModelVersions", request, MultiModelVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelVersionResponse]", self._unary("ListModelVersions", request, timeout, retry, metadata))
 
     def PostModelVersionsPublish(self, request: PostModelVersionsPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Publish versions of a model."""
-        return self._unary("PostModelVersionsPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostModelVersionsPublish", request, timeout, retry, metadata))
 
     def PostModelVersionsUnPublish(self, request: PostModelVersionsUnPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Withdraw published versions of a model."""
-        return self._unary("PostModelVersionsUnPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostModelVersionsUnPublish", request, timeout, retry, metadata))
 
     def PostModelVersions(self, request: PostModelVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelResponse]:
         """Create a new version of a model, which starts its training."""
-        return self._unary("PostModelVersions", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelResponse]", self._unary("PostModelVersions", request, timeout, retry, metadata))
 
     def PatchModelVersions(self, request: PatchModelVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelVersionResponse]:
         """Update one or more versions of a model."""
-        return self._unary("PatchModelVersions", request, MultiModelVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelVersionResponse]", self._unary("PatchModelVersions", request, timeout, retry, metadata))
 
     def DeleteModelVersion(self, request: DeleteModelVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete a single version of a model."""
-        return self._unary("DeleteModelVersion", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteModelVersion", request, timeout, retry, metadata))
 
     def GetModelVersionInputExample(self, request: GetModelVersionInputExampleRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelVersionInputExampleResponse]:
         """Get one input example of a model version by its ID."""
-        return self._unary("GetModelVersionInputExample", request, SingleModelVersionInputExampleResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelVersionInputExampleResponse]", self._unary("GetModelVersionInputExample", request, timeout, retry, metadata))
 
     def ListModelVersionInputExamples(self, request: ListModelVersionInputExamplesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiModelVersionInputExampleResponse]:
         """List the input examples of a model version."""
-        return self._unary("ListModelVersionInputExamples", request, MultiModelVersionInputExampleResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiModelVersionInputExampleResponse]", self._unary("ListModelVersionInputExamples", request, timeout, retry, metadata))
 
     def GetModelVersionMetrics(self, request: GetModelVersionMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelVersionResponse]:
         """Deprecated (use GetEvaluation): get the evaluation metrics of a model version."""
-        return self._unary("GetModelVersionMetrics", request, SingleModelVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelVersionResponse]", self._unary("GetModelVersionMetrics", request, timeout, retry, metadata))
 
     def PostModelVersionMetrics(self, request: PostModelVersionMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelVersionResponse]:
         """Deprecated (use PostEvaluations): run the evaluation metrics of a model version."""
-        return self._unary("PostModelVersionMetrics", request, SingleModelVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelVersionResponse]", self._unary("PostModelVersionMetrics", request, timeout, retry, metadata))
 
     def PostModelVersionEvaluations(self, request: PostModelVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiEvalMetricsResponse]:
         """Deprecated (use PostEvaluations): start evaluations of a model version."""
-        return self._unary("PostModelVersionEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiEvalMetricsResponse]", self._unary("PostModelVersionEvaluations", request, timeout, retry, metadata))
 
     def ListModelVersionEvaluations(self, request: ListModelVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiEvalMetricsResponse]:
         """Deprecated (use ListEvaluations): list the evaluations of a model version."""
-        return self._unary("ListModelVersionEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiEvalMetricsResponse]", self._unary("ListModelVersionEvaluations", request, timeout, retry, metadata))
 
     def GetModelVersionEvaluation(self, request: GetModelVersionEvaluationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleEvalMetricsResponse]:
         """Deprecated (use GetEvaluation): get one evaluation of a model version."""
-        return self._unary("GetModelVersionEvaluation", request, SingleEvalMetricsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleEvalMetricsResponse]", self._unary("GetModelVersionEvaluation", request, timeout, retry, metadata))
 
     def PostEvaluations(self, request: PostEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiEvalMetricsResponse]:
         """Start one or more model evaluations."""
-        return self._unary("PostEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiEvalMetricsResponse]", self._unary("PostEvaluations", request, timeout, retry, metadata))
 
     def ListEvaluations(self, request: ListEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiEvalMetricsResponse]:
         """List model evaluations in an app, or of a user across apps."""
-        return self._unary("ListEvaluations", request, MultiEvalMetricsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiEvalMetricsResponse]", self._unary("ListEvaluations", request, timeout, retry, metadata))
 
     def GetEvaluation(self, request: GetEvaluationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleEvalMetricsResponse]:
         """Get one model evaluation, with its metrics, by its ID."""
-        return self._unary("GetEvaluation", request, SingleEvalMetricsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleEvalMetricsResponse]", self._unary("GetEvaluation", request, timeout, retry, metadata))
 
     def GetRunner(self, request: GetRunnerRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleRunnerResponse]:
         """Get one runner by its ID."""
-        return self._unary("GetRunner", request, SingleRunnerResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleRunnerResponse]", self._unary("GetRunner", request, timeout, retry, metadata))
 
     def ListRunners(self, request: ListRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiRunnerResponse]:
         """List the runners of a nodepool or of a user."""
-        return self._unary("ListRunners", request, MultiRunnerResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiRunnerResponse]", self._unary("ListRunners", request, timeout, retry, metadata))
 
     def GetWorkflow(self, request: GetWorkflowRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleWorkflowResponse]:
         """Get one workflow of an app by its ID."""
-        return self._unary("GetWorkflow", request, SingleWorkflowResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleWorkflowResponse]", self._unary("GetWorkflow", request, timeout, retry, metadata))
 
     def ListWorkflows(self, request: ListWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowResponse]:
         """List the workflows of an app, or of a user across apps."""
-        return self._unary("ListWorkflows", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowResponse]", self._unary("ListWorkflows", request, timeout, retry, metadata))
 
     def PostWorkflows(self, request: PostWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowResponse]:
         """Add one or more workflows to an app."""
-        return self._unary("PostWorkflows", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowResponse]", self._unary("PostWorkflows", request, timeout, retry, metadata))
 
     def PatchWorkflows(self, request: PatchWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowResponse]:
         """Update one or more workflows."""
-        return self._unary("PatchWorkflows", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowResponse]", self._unary("PatchWorkflows", request, timeout, retry, metadata))
 
     def PatchWorkflowIds(self, request: PatchWorkflowIdsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowResponse]:
         """Change the IDs of one or more workflows."""
-        return self._unary("PatchWorkflowIds", request, MultiWorkflowResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowResponse]", self._unary("PatchWorkflowIds", request, timeout, retry, metadata))
 
     def DeleteWorkflow(self, request: DeleteWorkflowRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete a single workflow."""
-        return self._unary("DeleteWorkflow", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteWorkflow", request, timeout, retry, metadata))
 
     def DeleteWorkflows(self, request: DeleteWorkflowsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several workflows in one request."""
-        return self._unary("DeleteWorkflows", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteWorkflows", request, timeout, retry, metadata))
 
     def PostWorkflowResults(self, request: PostWorkflowResultsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, PostWorkflowResultsResponse]:
         """Run inputs through a workflow, or one of its versions, and return the results."""
-        return self._unary("PostWorkflowResults", request, PostWorkflowResultsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, PostWorkflowResultsResponse]", self._unary("PostWorkflowResults", request, timeout, retry, metadata))
 
     def ListWorkflowVersions(self, request: ListWorkflowVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowVersionResponse]:
         """List the versions of a workflow."""
-        return self._unary("ListWorkflowVersions", request, MultiWorkflowVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowVersionResponse]", self._unary("ListWorkflowVersions", request, timeout, retry, metadata))
 
     def GetWorkflowVersion(self, request: GetWorkflowVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleWorkflowVersionResponse]:
         """Get one version of a workflow by its ID."""
-        return self._unary("GetWorkflowVersion", request, SingleWorkflowVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleWorkflowVersionResponse]", self._unary("GetWorkflowVersion", request, timeout, retry, metadata))
 
     def DeleteWorkflowVersions(self, request: DeleteWorkflowVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more versions of a workflow."""
-        return self._unary("DeleteWorkflowVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteWorkflowVersions", request, timeout, retry, metadata))
 
     def PatchWorkflowVersions(self, request: PatchWorkflowVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowVersionResponse]:
         """Update one or more versions of a workflow."""
-        return self._unary("PatchWorkflowVersions", request, MultiWorkflowVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowVersionResponse]", self._unary("PatchWorkflowVersions", request, timeout, retry, metadata))
 
     def PostWorkflowVersionsPublish(self, request: PostWorkflowVersionsPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Publish versions of a workflow."""
-        return self._unary("PostWorkflowVersionsPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostWorkflowVersionsPublish", request, timeout, retry, metadata))
 
     def PostWorkflowVersionsUnPublish(self, request: PostWorkflowVersionsUnPublishRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Withdraw published versions of a workflow."""
-        return self._unary("PostWorkflowVersionsUnPublish", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostWorkflowVersionsUnPublish", request, timeout, retry, metadata))
 
     def GetApp(self, request: GetAppRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleAppResponse]:
         """Get one app by its ID."""
-        return self._unary("GetApp", request, SingleAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleAppResponse]", self._unary("GetApp", request, timeout, retry, metadata))
 
     def ListApps(self, request: ListAppsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppResponse]:
         """List the apps of a user."""
-        return self._unary("ListApps", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppResponse]", self._unary("ListApps", request, timeout, retry, metadata))
 
     def DeleteApp(self, request: DeleteAppRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete an app."""
-        return self._unary("DeleteApp", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteApp", request, timeout, retry, metadata))
 
     def PostApps(self, request: PostAppsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppResponse]:
         """Create one or more apps for a user."""
-        return self._unary("PostApps", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppResponse]", self._unary("PostApps", request, timeout, retry, metadata))
 
     def PatchApps(self, request: PatchAppsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppResponse]:
         """Update one or more apps of a user."""
-        return self._unary("PatchApps", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppResponse]", self._unary("PatchApps", request, timeout, retry, metadata))
 
     def PatchAppsIds(self, request: PatchAppsIdsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppResponse]:
         """Change the IDs of one or more apps."""
-        return self._unary("PatchAppsIds", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppResponse]", self._unary("PatchAppsIds", request, timeout, retry, metadata))
 
     def PatchApp(self, request: PatchAppRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleAppResponse]:
         """Update a single app."""
-        return self._unary("PatchApp", request, SingleAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleAppResponse]", self._unary("PatchApp", request, timeout, retry, metadata))
 
     def PostAppsSearches(self, request: PostAppsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppResponse]:
         """Search for apps, with the query in the request body."""
-        return self._unary("PostAppsSearches", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppResponse]", self._unary("PostAppsSearches", request, timeout, retry, metadata))
 
     def PostAppDuplications(self, request: PostAppDuplicationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppDuplicationsResponse]:
         """Start copying an app (inputs, annotations, models, concepts and more) into a new app, asynchronously."""
-        return self._unary("PostAppDuplications", request, MultiAppDuplicationsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppDuplicationsResponse]", self._unary("PostAppDuplications", request, timeout, retry, metadata))
 
     def ListAppDuplications(self, request: ListAppDuplicationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppDuplicationsResponse]:
         """List the app duplications started by a user."""
-        return self._unary("ListAppDuplications", request, MultiAppDuplicationsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppDuplicationsResponse]", self._unary("ListAppDuplications", request, timeout, retry, metadata))
 
     def GetAppDuplication(self, request: GetAppDuplicationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleAppDuplicationResponse]:
         """Get the status of one app duplication by its ID."""
-        return self._unary("GetAppDuplication", request, SingleAppDuplicationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleAppDuplicationResponse]", self._unary("GetAppDuplication", request, timeout, retry, metadata))
 
     def GetResourceCounts(self, request: GetResourceCountsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, GetResourceCountsResponse]:
         """Get the counts of the resources held by an app."""
-        return self._unary("GetResourceCounts", request, GetResourceCountsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, GetResourceCountsResponse]", self._unary("GetResourceCounts", request, timeout, retry, metadata))
 
     def PostSearches(self, request: PostSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """Run a search, optionally saving it."""
-        return self._unary("PostSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("PostSearches", request, timeout, retry, metadata))
 
     def PostSearchesByID(self, request: PostSearchesByIDRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """Run a previously saved search, identified by its ID."""
-        return self._unary("PostSearchesByID", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("PostSearchesByID", request, timeout, retry, metadata))
 
     def GetSearch(self, request: GetSearchRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleSearchResponse]:
         """Get one saved search by its ID."""
-        return self._unary("GetSearch", request, SingleSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleSearchResponse]", self._unary("GetSearch", request, timeout, retry, metadata))
 
     def ListSearches(self, request: ListSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """List the saved searches of an app."""
-        return self._unary("ListSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("ListSearches", request, timeout, retry, metadata))
 
     def PatchSearches(self, request: PatchSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSearchResponse]:
         """Update saved searches, identified by their IDs."""
-        return self._unary("PatchSearches", request, MultiSearchResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSearchResponse]", self._unary("PatchSearches", request, timeout, retry, metadata))
 
     def DeleteSearch(self, request: DeleteSearchRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one saved search."""
-        return self._unary("DeleteSearch", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteSearch", request, timeout, retry, metadata))
 
     def GetUser(self, request: GetUserRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleUserResponse]:
         """Get information about a user."""
-        return self._unary("GetUser", request, SingleUserResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleUserResponse]", self._unary("GetUser", request, timeout, retry, metadata))
 
     def PostValidatePassword(self, request: PostValidatePasswordRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SinglePasswordValidationResponse]:
         """Check in real time whether a new password is acceptable for a user."""
-        return self._unary("PostValidatePassword", request, SinglePasswordValidationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SinglePasswordValidationResponse]", self._unary("PostValidatePassword", request, timeout, retry, metadata))
 
     def GetKey(self, request: GetKeyRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleKeyResponse]:
         """Get one key of a user by its ID."""
-        return self._unary("GetKey", request, SingleKeyResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleKeyResponse]", self._unary("GetKey", request, timeout, retry, metadata))
 
     def ListKeys(self, request: ListKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiKeyResponse]:
         """List all the keys of a user."""
-        return self._unary("ListKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiKeyResponse]", self._unary("ListKeys", request, timeout, retry, metadata))
 
     def ListAppKeys(self, request: ListAppKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiKeyResponse]:
         """List the keys that give access to one app."""
-        return self._unary("ListAppKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiKeyResponse]", self._unary("ListAppKeys", request, timeout, retry, metadata))
 
     def DeleteKey(self, request: DeleteKeyRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete a key of a user."""
-        return self._unary("DeleteKey", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteKey", request, timeout, retry, metadata))
 
     def PostKeys(self, request: PostKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiKeyResponse]:
         """Create one or more keys for a user."""
-        return self._unary("PostKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiKeyResponse]", self._unary("PostKeys", request, timeout, retry, metadata))
 
     def PatchKeys(self, request: PatchKeysRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiKeyResponse]:
         """Update one or more keys of a user."""
-        return self._unary("PatchKeys", request, MultiKeyResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiKeyResponse]", self._unary("PatchKeys", request, timeout, retry, metadata))
 
     def MyScopes(self, request: MyScopesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiScopeResponse]:
         """Report the scopes granted to the credential used for this call, within an app."""
-        return self._unary("MyScopes", request, MultiScopeResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiScopeResponse]", self._unary("MyScopes", request, timeout, retry, metadata))
 
     def MyScopesUser(self, request: MyScopesUserRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiScopeUserResponse]:
         """Report the user-level scopes granted to the credential used for this call."""
-        return self._unary("MyScopesUser", request, MultiScopeUserResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiScopeUserResponse]", self._unary("MyScopesUser", request, timeout, retry, metadata))
 
     def MyScopesRoot(self, request: MyScopesRootRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiScopeRootResponse]:
         """Report the root-level scopes granted to the credential used for this call."""
-        return self._unary("MyScopesRoot", request, MultiScopeRootResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiScopeRootResponse]", self._unary("MyScopesRoot", request, timeout, retry, metadata))
 
     def ListScopes(self, request: ListScopesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiScopeDepsResponse]:
         """List all the auth scopes available to the calling user."""
-        return self._unary("ListScopes", request, MultiScopeDepsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiScopeDepsResponse]", self._unary("ListScopes", request, timeout, retry, metadata))
 
     def ListCollaborators(self, request: ListCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiCollaboratorsResponse]:
         """List the users an app is shared with."""
-        return self._unary("ListCollaborators", request, MultiCollaboratorsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiCollaboratorsResponse]", self._unary("ListCollaborators", request, timeout, retry, metadata))
 
     def PostCollaborators(self, request: PostCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiCollaboratorsResponse]:
         """Add collaborators to an app."""
-        return self._unary("PostCollaborators", request, MultiCollaboratorsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiCollaboratorsResponse]", self._unary("PostCollaborators", request, timeout, retry, metadata))
 
     def PatchCollaborators(self, request: PatchCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiCollaboratorsResponse]:
         """Update existing collaborators of an app."""
-        return self._unary("PatchCollaborators", request, MultiCollaboratorsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiCollaboratorsResponse]", self._unary("PatchCollaborators", request, timeout, retry, metadata))
 
     def DeleteCollaborators(self, request: DeleteCollaboratorsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Remove collaborators from an app."""
-        return self._unary("DeleteCollaborators", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteCollaborators", request, timeout, retry, metadata))
 
     def ListCollaborations(self, request: ListCollaborationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiCollaborationsResponse]:
         """List the apps that a user has been invited to work on."""
-        return self._unary("ListCollaborations", request, MultiCollaborationsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiCollaborationsResponse]", self._unary("ListCollaborations", request, timeout, retry, metadata))
 
     def ListStatusCodes(self, request: ListStatusCodesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiStatusCodeResponse]:
         """List all the status codes the API can return."""
-        return self._unary("ListStatusCodes", request, MultiStatusCodeResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiStatusCodeResponse]", self._unary("ListStatusCodes", request, timeout, retry, metadata))
 
     def GetStatusCode(self, request: GetStatusCodeRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleStatusCodeResponse]:
         """Get the details of one status code."""
-        return self._unary("GetStatusCode", request, SingleStatusCodeResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleStatusCodeResponse]", self._unary("GetStatusCode", request, timeout, retry, metadata))
 
     def PostTasks(self, request: PostTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiTaskResponse]:
         """Create one or more labeling tasks in an app."""
-        return self._unary("PostTasks", request, MultiTaskResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiTaskResponse]", self._unary("PostTasks", request, timeout, retry, metadata))
 
     def GetTaskAnnotationCount(self, request: GetTaskCountRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleTaskCountResponse]:
         """Get per-user counts of the annotations made for a task."""
-        return self._unary("GetTaskAnnotationCount", request, SingleTaskCountResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleTaskCountResponse]", self._unary("GetTaskAnnotationCount", request, timeout, retry, metadata))
 
     def GetTaskInputCount(self, request: GetTaskCountRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleTaskCountResponse]:
         """Get per-user counts of the inputs of a task."""
-        return self._unary("GetTaskInputCount", request, SingleTaskCountResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleTaskCountResponse]", self._unary("GetTaskInputCount", request, timeout, retry, metadata))
 
     def GetTask(self, request: GetTaskRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleTaskResponse]:
         """Get one task of an app by its ID."""
-        return self._unary("GetTask", request, SingleTaskResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleTaskResponse]", self._unary("GetTask", request, timeout, retry, metadata))
 
     def ListTasks(self, request: ListTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiTaskResponse]:
         """List the tasks of an app."""
-        return self._unary("ListTasks", request, MultiTaskResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiTaskResponse]", self._unary("ListTasks", request, timeout, retry, metadata))
 
     def PatchTasks(self, request: PatchTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiTaskResponse]:
         """Update one or more tasks."""
-        return self._unary("PatchTasks", request, MultiTaskResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiTaskResponse]", self._unary("PatchTasks", request, timeout, retry, metadata))
 
     def DeleteTasks(self, request: DeleteTasksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several tasks in one request."""
-        return self._unary("DeleteTasks", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteTasks", request, timeout, retry, metadata))
 
     def ListNextTaskAssignments(self, request: ListNextTaskAssignmentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInputResponse]:
         """List the next inputs of a task that are neither labeled nor assigned yet."""
-        return self._unary("ListNextTaskAssignments", request, MultiInputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInputResponse]", self._unary("ListNextTaskAssignments", request, timeout, retry, metadata))
 
     def PutTaskAssignments(self, request: PutTaskAssignmentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiTaskAssignmentResponse]:
         """Act on the calling labeler's or reviewer's assignments for one input of a task."""
-        return self._unary("PutTaskAssignments", request, MultiTaskAssignmentResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiTaskAssignmentResponse]", self._unary("PutTaskAssignments", request, timeout, retry, metadata))
 
     def PostLabelOrders(self, request: PostLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiLabelOrderResponse]:
         """Create one or more label orders."""
-        return self._unary("PostLabelOrders", request, MultiLabelOrderResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiLabelOrderResponse]", self._unary("PostLabelOrders", request, timeout, retry, metadata))
 
     def GetLabelOrder(self, request: GetLabelOrderRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleLabelOrderResponse]:
         """Get one label order by its ID."""
-        return self._unary("GetLabelOrder", request, SingleLabelOrderResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleLabelOrderResponse]", self._unary("GetLabelOrder", request, timeout, retry, metadata))
 
     def ListLabelOrders(self, request: ListLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiLabelOrderResponse]:
         """List the label orders of an app."""
-        return self._unary("ListLabelOrders", request, MultiLabelOrderResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiLabelOrderResponse]", self._unary("ListLabelOrders", request, timeout, retry, metadata))
 
     def PatchLabelOrders(self, request: PatchLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiLabelOrderResponse]:
         """Update one or more label orders."""
-        return self._unary("PatchLabelOrders", request, MultiLabelOrderResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiLabelOrderResponse]", self._unary("PatchLabelOrders", request, timeout, retry, metadata))
 
     def DeleteLabelOrders(self, request: DeleteLabelOrdersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several label orders in one request, leaving the status of their tasks unchanged."""
-        return self._unary("DeleteLabelOrders", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteLabelOrders", request, timeout, retry, metadata))
 
     def GetPipeline(self, request: GetPipelineRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SinglePipelineResponse]:
         """Get one pipeline of an app by its ID."""
-        return self._unary("GetPipeline", request, SinglePipelineResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SinglePipelineResponse]", self._unary("GetPipeline", request, timeout, retry, metadata))
 
     def ListPipelines(self, request: ListPipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineResponse]:
         """List the pipelines of an app."""
-        return self._unary("ListPipelines", request, MultiPipelineResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineResponse]", self._unary("ListPipelines", request, timeout, retry, metadata))
 
     def PostPipelines(self, request: PostPipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineResponse]:
         """Create one or more pipelines in an app."""
-        return self._unary("PostPipelines", request, MultiPipelineResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineResponse]", self._unary("PostPipelines", request, timeout, retry, metadata))
 
     def PatchPipelines(self, request: PatchPipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineResponse]:
         """Update one or more pipelines of an app."""
-        return self._unary("PatchPipelines", request, MultiPipelineResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineResponse]", self._unary("PatchPipelines", request, timeout, retry, metadata))
 
     def DeletePipelines(self, request: DeletePipelinesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several pipelines of an app in one request."""
-        return self._unary("DeletePipelines", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeletePipelines", request, timeout, retry, metadata))
 
     def GetPipelineVersion(self, request: GetPipelineVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SinglePipelineVersionResponse]:
         """Get one version of a pipeline."""
-        return self._unary("GetPipelineVersion", request, SinglePipelineVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SinglePipelineVersionResponse]", self._unary("GetPipelineVersion", request, timeout, retry, metadata))
 
     def ListPipelineVersions(self, request: ListPipelineVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineVersionResponse]:
         """List the versions of a pipeline."""
-        return self._unary("ListPipelineVersions", request, MultiPipelineVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineVersionResponse]", self._unary("ListPipelineVersions", request, timeout, retry, metadata))
 
     def PatchPipelineVersions(self, request: PatchPipelineVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineVersionResponse]:
         """Update one or more versions of a pipeline."""
-        return self._unary("PatchPipelineVersions", request, MultiPipelineVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineVersionResponse]", self._unary("PatchPipelineVersions", request, timeout, retry, metadata))
 
     def DeletePipelineVersions(self, request: DeletePipelineVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several versions of a pipeline in one request."""
-        return self._unary("DeletePipelineVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeletePipelineVersions", request, timeout, retry, metadata))
 
     def GetPipelineStep(self, request: GetPipelineStepRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SinglePipelineStepResponse]:
         """Get one pipeline step by its ID."""
-        return self._unary("GetPipelineStep", request, SinglePipelineStepResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SinglePipelineStepResponse]", self._unary("GetPipelineStep", request, timeout, retry, metadata))
 
     def ListPipelineSteps(self, request: ListPipelineStepsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineStepResponse]:
         """List the pipeline steps of an app."""
-        return self._unary("ListPipelineSteps", request, MultiPipelineStepResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineStepResponse]", self._unary("ListPipelineSteps", request, timeout, retry, metadata))
 
     def PostPipelineSteps(self, request: PostPipelineStepsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineStepResponse]:
         """Create one or more pipeline steps in an app."""
-        return self._unary("PostPipelineSteps", request, MultiPipelineStepResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineStepResponse]", self._unary("PostPipelineSteps", request, timeout, retry, metadata))
 
     def DeletePipelineSteps(self, request: DeletePipelineStepsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several pipeline steps of an app in one request."""
-        return self._unary("DeletePipelineSteps", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeletePipelineSteps", request, timeout, retry, metadata))
 
     def GetPipelineStepVersion(self, request: GetPipelineStepVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SinglePipelineStepVersionResponse]:
         """Get one version of a pipeline step."""
-        return self._unary("GetPipelineStepVersion", request, SinglePipelineStepVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SinglePipelineStepVersionResponse]", self._unary("GetPipelineStepVersion", request, timeout, retry, metadata))
 
     def ListPipelineStepVersions(self, request: ListPipelineStepVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineStepVersionResponse]:
         """List the versions of a pipeline step."""
-        return self._unary("ListPipelineStepVersions", request, MultiPipelineStepVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineStepVersionResponse]", self._unary("ListPipelineStepVersions", request, timeout, retry, metadata))
 
     def PostPipelineStepVersionsUpload(self, requests: Iterable[PostPipelineStepVersionsUploadRequest] | AsyncIterable[PostPipelineStepVersionsUploadRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[PostPipelineStepVersionsUploadResponse]:
         """Upload a new pipeline step version: a config message, then the content in parts; the server answers with the upload's progress."""
-        return self._bidi("PostPipelineStepVersionsUpload", requests, PostPipelineStepVersionsUploadResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[PostPipelineStepVersionsUploadResponse]", self._bidi("PostPipelineStepVersionsUpload", requests, timeout, idle_timeout, retry, metadata))
 
     def DeletePipelineStepVersions(self, request: DeletePipelineStepVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete several versions of a pipeline step in one request."""
-        return self._unary("DeletePipelineStepVersions", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeletePipelineStepVersions", request, timeout, retry, metadata))
 
     def GetPipelineVersionRun(self, request: GetPipelineVersionRunRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SinglePipelineVersionRunResponse]:
         """Get one run of a pipeline version."""
-        return self._unary("GetPipelineVersionRun", request, SinglePipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SinglePipelineVersionRunResponse]", self._unary("GetPipelineVersionRun", request, timeout, retry, metadata))
 
     def ListPipelineVersionRuns(self, request: ListPipelineVersionRunsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineVersionRunResponse]:
         """List the runs of a pipeline version, or the pipeline version runs on a nodepool."""
-        return self._unary("ListPipelineVersionRuns", request, MultiPipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineVersionRunResponse]", self._unary("ListPipelineVersionRuns", request, timeout, retry, metadata))
 
     def PostPipelineVersionRuns(self, request: PostPipelineVersionRunsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineVersionRunResponse]:
         """Start one or more runs of a pipeline version."""
-        return self._unary("PostPipelineVersionRuns", request, MultiPipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineVersionRunResponse]", self._unary("PostPipelineVersionRuns", request, timeout, retry, metadata))
 
     def PatchPipelineVersionRuns(self, request: PatchPipelineVersionRunsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineVersionRunResponse]:
         """Update one or more runs of a pipeline version."""
-        return self._unary("PatchPipelineVersionRuns", request, MultiPipelineVersionRunResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineVersionRunResponse]", self._unary("PatchPipelineVersionRuns", request, timeout, retry, metadata))
 
     def ListPipelineVersionRunStatusLogs(self, request: ListPipelineVersionRunStatusLogsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineVersionRunStatusLogResponse]:
         """List the status history of a pipeline version run."""
-        return self._unary("ListPipelineVersionRunStatusLogs", request, MultiPipelineVersionRunStatusLogResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineVersionRunStatusLogResponse]", self._unary("ListPipelineVersionRunStatusLogs", request, timeout, retry, metadata))
 
     def ListPipelineTemplates(self, request: ListPipelineTemplatesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiPipelineTemplateResponse]:
         """List the available pipeline templates."""
-        return self._unary("ListPipelineTemplates", request, MultiPipelineTemplateResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiPipelineTemplateResponse]", self._unary("ListPipelineTemplates", request, timeout, retry, metadata))
 
     def PostPipelineVersionRunFromTemplate(self, request: PostPipelineVersionRunFromTemplateRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, PostPipelineVersionRunFromTemplateResponse]:
         """Create a pipeline from a template and start a run of it."""
-        return self._unary("PostPipelineVersionRunFromTemplate", request, PostPipelineVersionRunFromTemplateResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, PostPipelineVersionRunFromTemplateResponse]", self._unary("PostPipelineVersionRunFromTemplate", request, timeout, retry, metadata))
 
     def GetSecret(self, request: GetSecretRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleSecretResponse]:
         """Get one secret of a user by its ID."""
-        return self._unary("GetSecret", request, SingleSecretResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleSecretResponse]", self._unary("GetSecret", request, timeout, retry, metadata))
 
     def ListSecrets(self, request: ListSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSecretResponse]:
         """List the secrets of a user."""
-        return self._unary("ListSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSecretResponse]", self._unary("ListSecrets", request, timeout, retry, metadata))
 
     def PostSecrets(self, request: PostSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSecretResponse]:
         """Create one or more secrets for a user."""
-        return self._unary("PostSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSecretResponse]", self._unary("PostSecrets", request, timeout, retry, metadata))
 
     def PatchSecrets(self, request: PatchSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSecretResponse]:
         """Update one or more secrets of a user."""
-        return self._unary("PatchSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSecretResponse]", self._unary("PatchSecrets", request, timeout, retry, metadata))
 
     def DeleteSecrets(self, request: DeleteSecretsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiSecretResponse]:
         """Delete several secrets of a user in one request."""
-        return self._unary("DeleteSecrets", request, MultiSecretResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiSecretResponse]", self._unary("DeleteSecrets", request, timeout, retry, metadata))
 
     def ListRunnerItems(self, request: ListRunnerItemsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiRunnerItemResponse]:
         """Fetch the work items waiting for a runner."""
-        return self._unary("ListRunnerItems", request, MultiRunnerItemResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiRunnerItemResponse]", self._unary("ListRunnerItems", request, timeout, retry, metadata))
 
     def PostRunnerItemOutputs(self, request: PostRunnerItemOutputsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiRunnerItemOutputResponse]:
         """Send back the outputs a runner produced for one work item."""
-        return self._unary("PostRunnerItemOutputs", request, MultiRunnerItemOutputResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiRunnerItemOutputResponse]", self._unary("PostRunnerItemOutputs", request, timeout, retry, metadata))
 
     def ProcessRunnerItems(self, requests: Iterable[PostRunnerItemOutputsRequest] | AsyncIterable[PostRunnerItemOutputsRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[MultiRunnerItemResponse]:
         """Exchange work over one bidirectional stream: the runner sends outputs and status, the server sends work items."""
-        return self._bidi("ProcessRunnerItems", requests, MultiRunnerItemResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[MultiRunnerItemResponse]", self._bidi("ProcessRunnerItems", requests, timeout, idle_timeout, retry, metadata))
 
     def ListCloudProviders(self, request: ListCloudProvidersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiCloudProviderResponse]:
         """List the cloud providers that compute clusters can run on."""
-        return self._unary("ListCloudProviders", request, MultiCloudProviderResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiCloudProviderResponse]", self._unary("ListCloudProviders", request, timeout, retry, metadata))
 
     def ListCloudRegions(self, request: ListCloudRegionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiCloudRegionResponse]:
         """List the regions of a cloud provider."""
-        return self._unary("ListCloudRegions", request, MultiCloudRegionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiCloudRegionResponse]", self._unary("ListCloudRegions", request, timeout, retry, metadata))
 
     def ListInstanceTypes(self, request: ListInstanceTypesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiInstanceTypeResponse]:
         """List the instance types offered in a region of a cloud provider."""
-        return self._unary("ListInstanceTypes", request, MultiInstanceTypeResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiInstanceTypeResponse]", self._unary("ListInstanceTypes", request, timeout, retry, metadata))
 
     def GetComputeCluster(self, request: GetComputeClusterRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleComputeClusterResponse]:
         """Get one compute cluster of a user by its ID."""
-        return self._unary("GetComputeCluster", request, SingleComputeClusterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleComputeClusterResponse]", self._unary("GetComputeCluster", request, timeout, retry, metadata))
 
     def ListComputeClusters(self, request: ListComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiComputeClusterResponse]:
         """List the compute clusters of a user."""
-        return self._unary("ListComputeClusters", request, MultiComputeClusterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiComputeClusterResponse]", self._unary("ListComputeClusters", request, timeout, retry, metadata))
 
     def PostComputeClusters(self, request: PostComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiComputeClusterResponse]:
         """Create one or more compute clusters for a user."""
-        return self._unary("PostComputeClusters", request, MultiComputeClusterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiComputeClusterResponse]", self._unary("PostComputeClusters", request, timeout, retry, metadata))
 
     def PatchComputeClusters(self, request: PatchComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiComputeClusterResponse]:
         """Update one or more compute clusters of a user."""
-        return self._unary("PatchComputeClusters", request, MultiComputeClusterResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiComputeClusterResponse]", self._unary("PatchComputeClusters", request, timeout, retry, metadata))
 
     def DeleteComputeClusters(self, request: DeleteComputeClustersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more compute clusters of a user."""
-        return self._unary("DeleteComputeClusters", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteComputeClusters", request, timeout, retry, metadata))
 
     def GetNodepool(self, request: GetNodepoolRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleNodepoolResponse]:
         """Get one nodepool of a compute cluster."""
-        return self._unary("GetNodepool", request, SingleNodepoolResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleNodepoolResponse]", self._unary("GetNodepool", request, timeout, retry, metadata))
 
     def ListNodepools(self, request: ListNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiNodepoolResponse]:
         """List nodepools, of one compute cluster or of all the clusters of a user."""
-        return self._unary("ListNodepools", request, MultiNodepoolResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiNodepoolResponse]", self._unary("ListNodepools", request, timeout, retry, metadata))
 
     def PostNodepools(self, request: PostNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiNodepoolResponse]:
         """Create one or more nodepools in a compute cluster."""
-        return self._unary("PostNodepools", request, MultiNodepoolResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiNodepoolResponse]", self._unary("PostNodepools", request, timeout, retry, metadata))
 
     def PatchNodepools(self, request: PatchNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiNodepoolResponse]:
         """Update one or more nodepools of a compute cluster."""
-        return self._unary("PatchNodepools", request, MultiNodepoolResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiNodepoolResponse]", self._unary("PatchNodepools", request, timeout, retry, metadata))
 
     def DeleteNodepools(self, request: DeleteNodepoolsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more nodepools of a compute cluster."""
-        return self._unary("DeleteNodepools", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteNodepools", request, timeout, retry, metadata))
 
     def PostNodepoolStatus(self, request: PostNodepoolStatusRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Report the state of a nodepool."""
-        return self._unary("PostNodepoolStatus", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostNodepoolStatus", request, timeout, retry, metadata))
 
     def PostRunners(self, request: PostRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiRunnerResponse]:
         """Create one or more runners in a nodepool."""
-        return self._unary("PostRunners", request, MultiRunnerResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiRunnerResponse]", self._unary("PostRunners", request, timeout, retry, metadata))
 
     def PatchRunners(self, request: PatchRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiRunnerResponse]:
         """Update one or more runners of a nodepool. Its REST route is a POST, on the same path as PostRunners."""
-        return self._unary("PatchRunners", request, MultiRunnerResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiRunnerResponse]", self._unary("PatchRunners", request, timeout, retry, metadata))
 
     def DeleteRunners(self, request: DeleteRunnersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more runners of a nodepool."""
-        return self._unary("DeleteRunners", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteRunners", request, timeout, retry, metadata))
 
     def PostRunnerReplicaTaskMetrics(self, request: PostRunnerReplicaTaskMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Report the progress counters of tasks handled by runner replicas."""
-        return self._unary("PostRunnerReplicaTaskMetrics", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostRunnerReplicaTaskMetrics", request, timeout, retry, metadata))
 
     def GetDeployment(self, request: GetDeploymentRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleDeploymentResponse]:
         """Get one deployment of a user by its ID."""
-        return self._unary("GetDeployment", request, SingleDeploymentResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleDeploymentResponse]", self._unary("GetDeployment", request, timeout, retry, metadata))
 
     def ListDeployments(self, request: ListDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDeploymentResponse]:
         """List the deployments of a user."""
-        return self._unary("ListDeployments", request, MultiDeploymentResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDeploymentResponse]", self._unary("ListDeployments", request, timeout, retry, metadata))
 
     def PostDeployments(self, request: PostDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDeploymentResponse]:
         """Create one or more deployments of models or workflows onto nodepools."""
-        return self._unary("PostDeployments", request, MultiDeploymentResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDeploymentResponse]", self._unary("PostDeployments", request, timeout, retry, metadata))
 
     def PatchDeployments(self, request: PatchDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiDeploymentResponse]:
         """Update one or more deployments of a user."""
-        return self._unary("PatchDeployments", request, MultiDeploymentResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiDeploymentResponse]", self._unary("PatchDeployments", request, timeout, retry, metadata))
 
     def DeleteDeployments(self, request: DeleteDeploymentsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one or more deployments of a user."""
-        return self._unary("DeleteDeployments", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteDeployments", request, timeout, retry, metadata))
 
     def PostComputePlaneMetrics(self, request: PostComputePlaneMetricsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Report usage metrics from nodes of the compute plane."""
-        return self._unary("PostComputePlaneMetrics", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostComputePlaneMetrics", request, timeout, retry, metadata))
 
     def PostArtifacts(self, request: PostArtifactsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiArtifactResponse]:
         """Create one or more artifacts in an app."""
-        return self._unary("PostArtifacts", request, MultiArtifactResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiArtifactResponse]", self._unary("PostArtifacts", request, timeout, retry, metadata))
 
     def GetArtifact(self, request: GetArtifactRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleArtifactResponse]:
         """Get one artifact of an app by its ID."""
-        return self._unary("GetArtifact", request, SingleArtifactResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleArtifactResponse]", self._unary("GetArtifact", request, timeout, retry, metadata))
 
     def ListArtifacts(self, request: ListArtifactsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiArtifactResponse]:
         """List the artifacts of an app."""
-        return self._unary("ListArtifacts", request, MultiArtifactResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiArtifactResponse]", self._unary("ListArtifacts", request, timeout, retry, metadata))
 
     def DeleteArtifact(self, request: DeleteArtifactRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one artifact of an app."""
-        return self._unary("DeleteArtifact", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteArtifact", request, timeout, retry, metadata))
 
     def PostArtifactVersionsUpload(self, requests: Iterable[PostArtifactVersionsUploadRequest] | AsyncIterable[PostArtifactVersionsUploadRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[PostArtifactVersionsUploadResponse]:
         """Upload a new version of an artifact over a bidirectional stream: the first request carries the upload configuration, later ones carry parts of the content, and the responses report the progress of the upload."""
-        return self._bidi("PostArtifactVersionsUpload", requests, PostArtifactVersionsUploadResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[PostArtifactVersionsUploadResponse]", self._bidi("PostArtifactVersionsUpload", requests, timeout, idle_timeout, retry, metadata))
 
     def GetArtifactVersion(self, request: GetArtifactVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleArtifactVersionResponse]:
         """Get one version of an artifact."""
-        return self._unary("GetArtifactVersion", request, SingleArtifactVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleArtifactVersionResponse]", self._unary("GetArtifactVersion", request, timeout, retry, metadata))
 
     def ListArtifactVersions(self, request: ListArtifactVersionsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiArtifactVersionResponse]:
         """List the versions of an artifact."""
-        return self._unary("ListArtifactVersions", request, MultiArtifactVersionResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiArtifactVersionResponse]", self._unary("ListArtifactVersions", request, timeout, retry, metadata))
 
     def DeleteArtifactVersion(self, request: DeleteArtifactVersionRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete one version of an artifact."""
-        return self._unary("DeleteArtifactVersion", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteArtifactVersion", request, timeout, retry, metadata))
 
     def ListLogEntries(self, request: ListLogEntriesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiLogEntryResponse]:
         """List the log entries of a runner, nodepool, compute cluster, model version or pipeline run."""
-        return self._unary("ListLogEntries", request, MultiLogEntryResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiLogEntryResponse]", self._unary("ListLogEntries", request, timeout, retry, metadata))
 
     def StreamLogEntries(self, request: StreamLogEntriesRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[MultiLogEntryResponse]:
         """Follow the log entries of a runner, model version or pipeline run as a server stream."""
-        return self._server_stream("StreamLogEntries", request, MultiLogEntryResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[MultiLogEntryResponse]", self._server_stream("StreamLogEntries", request, timeout, idle_timeout, retry, metadata))
 
     def PostLogEntries(self, request: PostLogEntriesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Write one or more log entries."""
-        return self._unary("PostLogEntries", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("PostLogEntries", request, timeout, retry, metadata))
 
     def ListMetricLabels(self, request: ListMetricLabelsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiMetricLabelsResponse]:
         """List the labels, and their values, of some metric types."""
-        return self._unary("ListMetricLabels", request, MultiMetricLabelsResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiMetricLabelsResponse]", self._unary("ListMetricLabels", request, timeout, retry, metadata))
 
     def PostMetricsQuery(self, request: PostMetricsQueryRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MetricsQueryResponse]:
         """Query an operational metric over a time range."""
-        return self._unary("PostMetricsQuery", request, MetricsQueryResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MetricsQueryResponse]", self._unary("PostMetricsQuery", request, timeout, retry, metadata))
 
     def PostAnnotationTracks(self, request: PostAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationTrackResponse]:
         """Add annotation tracks to a video input."""
-        return self._unary("PostAnnotationTracks", request, MultiAnnotationTrackResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationTrackResponse]", self._unary("PostAnnotationTracks", request, timeout, retry, metadata))
 
     def ListAnnotationTracks(self, request: ListAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationTrackResponse]:
         """List the annotation tracks of a video input."""
-        return self._unary("ListAnnotationTracks", request, MultiAnnotationTrackResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationTrackResponse]", self._unary("ListAnnotationTracks", request, timeout, retry, metadata))
 
     def PatchAnnotationTracks(self, request: PatchAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationTrackResponse]:
         """Update one or more annotation tracks of a video input."""
-        return self._unary("PatchAnnotationTracks", request, MultiAnnotationTrackResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationTrackResponse]", self._unary("PatchAnnotationTracks", request, timeout, retry, metadata))
 
     def DeleteAnnotationTracks(self, request: DeleteAnnotationTracksRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, BaseResponse]:
         """Delete annotation tracks of a video input."""
-        return self._unary("DeleteAnnotationTracks", request, BaseResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, BaseResponse]", self._unary("DeleteAnnotationTracks", request, timeout, retry, metadata))
 
     def PostTrackAnnotationsSearches(self, request: PostTrackAnnotationsSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAnnotationResponse]:
         """Find the annotations of one track of a video input within a range of frames."""
-        return self._unary("PostTrackAnnotationsSearches", request, MultiAnnotationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAnnotationResponse]", self._unary("PostTrackAnnotationsSearches", request, timeout, retry, metadata))
 
     def StreamAnnotations(self, request: StreamAnnotationsRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[SingleStreamAnnotationResponse]:
         """Stream the annotations of the tracks of a video input, one annotation per response message."""
-        return self._server_stream("StreamAnnotations", request, SingleStreamAnnotationResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[SingleStreamAnnotationResponse]", self._server_stream("StreamAnnotations", request, timeout, idle_timeout, retry, metadata))
 
     def StreamLivestreamAnnotations(self, request: StreamLivestreamAnnotationsRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[SingleStreamAnnotationResponse]:
         """Stream the annotations of a live stream input as they are produced."""
-        return self._server_stream("StreamLivestreamAnnotations", request, SingleStreamAnnotationResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[SingleStreamAnnotationResponse]", self._server_stream("StreamLivestreamAnnotations", request, timeout, idle_timeout, retry, metadata))
 
     def ListAnnotationWorkers(self, request: ListAnnotationWorkersRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkerResponse]:
         """List the workers (users, models, workflows) that made annotations in an app."""
-        return self._unary("ListAnnotationWorkers", request, MultiWorkerResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkerResponse]", self._unary("ListAnnotationWorkers", request, timeout, retry, metadata))
 
     def ListWorkflowEvaluationTemplates(self, request: ListWorkflowEvaluationTemplatesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowEvaluationTemplateResponse]:
         """List the available templates for workflow version evaluations."""
-        return self._unary("ListWorkflowEvaluationTemplates", request, MultiWorkflowEvaluationTemplateResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowEvaluationTemplateResponse]", self._unary("ListWorkflowEvaluationTemplates", request, timeout, retry, metadata))
 
     def PostWorkflowVersionEvaluations(self, request: PostWorkflowVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowVersionEvaluationResponse]:
         """Start one or more evaluations of a workflow version."""
-        return self._unary("PostWorkflowVersionEvaluations", request, MultiWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowVersionEvaluationResponse]", self._unary("PostWorkflowVersionEvaluations", request, timeout, retry, metadata))
 
     def GetWorkflowVersionEvaluation(self, request: GetWorkflowVersionEvaluationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleWorkflowVersionEvaluationResponse]:
         """Get one evaluation of a workflow version by its ID."""
-        return self._unary("GetWorkflowVersionEvaluation", request, SingleWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleWorkflowVersionEvaluationResponse]", self._unary("GetWorkflowVersionEvaluation", request, timeout, retry, metadata))
 
     def ListWorkflowVersionEvaluations(self, request: ListWorkflowVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowVersionEvaluationResponse]:
         """List the evaluations of a workflow version."""
-        return self._unary("ListWorkflowVersionEvaluations", request, MultiWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowVersionEvaluationResponse]", self._unary("ListWorkflowVersionEvaluations", request, timeout, retry, metadata))
 
     def PatchWorkflowVersionEvaluations(self, request: PatchWorkflowVersionEvaluationsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiWorkflowVersionEvaluationResponse]:
         """Update one or more evaluations of a workflow version."""
-        return self._unary("PatchWorkflowVersionEvaluations", request, MultiWorkflowVersionEvaluationResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiWorkflowVersionEvaluationResponse]", self._unary("PatchWorkflowVersionEvaluations", request, timeout, retry, metadata))
 
     def PostWorkflowVersionEvaluationData(self, request: PostWorkflowVersionEvaluationDataRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiListWorkflowVersionEvaluationDataResponse]:
         """Add per-input data (ground truths, predictions, results) to an evaluation of a workflow version."""
-        return self._unary("PostWorkflowVersionEvaluationData", request, MultiListWorkflowVersionEvaluationDataResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiListWorkflowVersionEvaluationDataResponse]", self._unary("PostWorkflowVersionEvaluationData", request, timeout, retry, metadata))
 
     def ListWorkflowVersionEvaluationData(self, request: ListWorkflowVersionEvaluationDataRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiListWorkflowVersionEvaluationDataResponse]:
         """List the per-input data of an evaluation of a workflow version."""
-        return self._unary("ListWorkflowVersionEvaluationData", request, MultiListWorkflowVersionEvaluationDataResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiListWorkflowVersionEvaluationDataResponse]", self._unary("ListWorkflowVersionEvaluationData", request, timeout, retry, metadata))
 
     def PostAuditLogSearches(self, request: PostAuditLogSearchesRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAuditLogEntryResponse]:
         """Search the audit log of a user or organization."""
-        return self._unary("PostAuditLogSearches", request, MultiAuditLogEntryResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAuditLogEntryResponse]", self._unary("PostAuditLogSearches", request, timeout, retry, metadata))
 
     def PutModelVersionExports(self, request: PutModelVersionExportsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelVersionExportResponse]:
         """Start exporting a model version."""
-        return self._unary("PutModelVersionExports", request, SingleModelVersionExportResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelVersionExportResponse]", self._unary("PutModelVersionExports", request, timeout, retry, metadata))
 
     def GetModelVersionExport(self, request: GetModelVersionExportRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelVersionExportResponse]:
         """Get the export of a model version."""
-        return self._unary("GetModelVersionExport", request, SingleModelVersionExportResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelVersionExportResponse]", self._unary("GetModelVersionExport", request, timeout, retry, metadata))
 
     def PostModelVersionsTrainingTimeEstimate(self, request: PostModelVersionsTrainingTimeEstimateRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiTrainingTimeEstimateResponse]:
         """Estimate how long training the given model versions would take."""
-        return self._unary("PostModelVersionsTrainingTimeEstimate", request, MultiTrainingTimeEstimateResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiTrainingTimeEstimateResponse]", self._unary("PostModelVersionsTrainingTimeEstimate", request, timeout, retry, metadata))
 
     def PostModelMigration(self, request: PostModelMigrationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelResponse]:
         """Migrate a model, or one of its versions."""
-        return self._unary("PostModelMigration", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelResponse]", self._unary("PostModelMigration", request, timeout, retry, metadata))
 
     def DeleteModelMigration(self, request: DeleteModelMigrationRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, SingleModelResponse]:
         """Delete the migration of a model."""
-        return self._unary("DeleteModelMigration", request, SingleModelResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, SingleModelResponse]", self._unary("DeleteModelMigration", request, timeout, retry, metadata))
 
     def PostModelVersionsUpload(self, requests: Iterable[PostModelVersionsUploadRequest] | AsyncIterable[PostModelVersionsUploadRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[PostModelVersionsUploadResponse]:
         """Upload the files of a new model version: the client streams the settings and then the file parts, the server streams progress."""
-        return self._bidi("PostModelVersionsUpload", requests, PostModelVersionsUploadResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[PostModelVersionsUploadResponse]", self._bidi("PostModelVersionsUpload", requests, timeout, idle_timeout, retry, metadata))
 
     def GenerateModelOutputs(self, request: PostModelOutputsRequest, *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[MultiOutputResponse]:
         """Run a model on inputs and stream its outputs back as they are generated."""
-        return self._server_stream("GenerateModelOutputs", request, MultiOutputResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[MultiOutputResponse]", self._server_stream("GenerateModelOutputs", request, timeout, idle_timeout, retry, metadata))
 
     def StreamModelOutputs(self, requests: Iterable[PostModelOutputsRequest] | AsyncIterable[PostModelOutputsRequest], *,
             timeout: float | None = None, idle_timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> AsyncResponseStream[MultiOutputResponse]:
         """Stream prediction requests to a model and receive a stream of outputs."""
-        return self._bidi("StreamModelOutputs", requests, MultiOutputResponse, timeout, idle_timeout, retry, metadata)
+        return cast("AsyncResponseStream[MultiOutputResponse]", self._bidi("StreamModelOutputs", requests, timeout, idle_timeout, retry, metadata))
 
     def PatchAppsDetails(self, request: PatchAppsDetailsRequest, *,
             timeout: float | None = None, retry: RetryPolicy | None = None,
             metadata: Metadata | None = None) -> Coroutine[Any, Any, MultiAppResponse]:
         """Update some of the details of apps, leaving their other fields unchanged."""
-        return self._unary("PatchAppsDetails", request, MultiAppResponse, timeout, retry, metadata)
+        return cast("Coroutine[Any, Any, MultiAppResponse]", self._unary("PatchAppsDetails", request, timeout, retry, metadata))
