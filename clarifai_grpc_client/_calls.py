@@ -11,13 +11,15 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Literal, TypeVar
 
 from google.protobuf import descriptor, message_factory
 from google.protobuf.message import Message
 
 from ._errors import ConfigurationError, RequestTypeError
-from ._transcoding import MethodRule, method_rule
+
+if TYPE_CHECKING:
+    from ._transcoding import MethodRule
 
 Q = TypeVar("Q", bound=Message)
 R = TypeVar("R", bound=Message)
@@ -69,6 +71,8 @@ def _shape(m: descriptor.MethodDescriptor) -> Shape:
 def method_from_descriptor(m: descriptor.MethodDescriptor) -> Method[Any, Any]:
     """The Method for a descriptor (HTTP bindings included when it has a ``google.api.http`` rule)."""
     from google.api import annotations_pb2
+
+    from ._transcoding import method_rule  # with the method table: HTTP bindings are not needed to import
 
     rule = method_rule(m) if m.GetOptions().HasExtension(annotations_pb2.http) else None
     return Method(
