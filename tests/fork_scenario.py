@@ -21,11 +21,12 @@ def _ids(client: Client) -> list[str]:
     return [i.id for i in client.call("ListInputs", ListInputsRequest()).inputs]
 
 
-def _child(client: Client, settings: dict[str, Any], queue: Any) -> None:
+def _child(client: Client, settings: dict[str, Any], queue: Any, parent_channel: Any) -> None:
     try:
         inherited = _ids(client)
         fresh = Client(**settings)
-        queue.put({"inherited": inherited, "fresh": _ids(fresh), "channel": id(client.channel)})
+        # parent_channel keeps the parent's channel object alive here, so no new object can take its id
+        queue.put({"inherited": inherited, "fresh": _ids(fresh), "same_channel": client.channel is parent_channel})
     except BaseException as exc:  # reported to the parent, which fails the test
         queue.put({"error": repr(exc)})
 
@@ -36,12 +37,12 @@ def main(transport: str, base: str, key: str) -> dict[str, Any]:
     report: dict[str, Any] = {"parent_before": _ids(client)}
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(client, settings, queue))
+    proc = ctx.Process(target=_child, args=(client, settings, queue, client.channel))
     proc.start()
     report["child"] = queue.get(timeout=60)
     proc.join(30)
     report["exitcode"] = proc.exitcode
-    report["same_channel"] = report["child"].get("channel") == id(client.channel)
+    report["same_channel"] = report["child"].get("same_channel")
     report["parent_after"] = _ids(client)
     client.close()
     return report
