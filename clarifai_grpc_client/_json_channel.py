@@ -7,6 +7,7 @@ over gRPC; what is not the expected message (an HTML page from a proxy, cut JSON
 connection) raises a :class:`~._errors.TransportError`, which is also a ``grpc.RpcError``.
 Server streaming is read as the grpc-gateway JSON sequence (see :mod:`._transports._json_wire`);
 bidirectional and client-streaming calls raise :class:`~._errors.StreamingNotSupported`.
+Each channel imports its HTTP library when it is made: urllib3 (sync) or aiohttp (``asyncio``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import ssl
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 import grpc.aio
@@ -25,9 +26,6 @@ from ._errors import ConfigurationError, TranscodingError
 from ._grpc_channel import AsyncRawStream, AsyncRawUnary, RawStream, RawUnary
 from ._policy import Policy
 from ._transports._json_wire import decode_response, no_json_form
-
-if TYPE_CHECKING:  # each channel imports its HTTP library when it is made: httpx (sync) or aiohttp
-    import httpx
 
 __all__ = ["AsyncJsonChannel", "JsonChannel", "decode_response"]
 
@@ -65,7 +63,7 @@ class _JsonChannelBase:
         self.policy = Policy(config)
 
     def _verify(self) -> bool | ssl.SSLContext:
-        """TLS verification as both HTTP libraries take it: on, off, or against the configured CA."""
+        """TLS verification for either HTTP library: on, off, or against the configured CA alone."""
         if self.config.target.secure and self.config.root_certificates is not None:
             return ssl.create_default_context(cadata=self.config.root_certificates.decode())
         return self.config.verify_tls
@@ -78,20 +76,19 @@ class _JsonChannelBase:
 
 
 class JsonChannel(_JsonChannelBase, grpc.Channel):
-    """A sync HTTP/JSON channel; ``V2Stub(JsonChannel(config))`` works like a gRPC stub."""
+    """A sync HTTP/JSON channel; ``V2Stub(JsonChannel(config))`` works like a gRPC stub.
 
-    def __init__(self, config: ChannelConfig, http_client: httpx.Client | None = None) -> None:
-        import httpx
+    Its calls share one urllib3 connection pool to the base URL's host (urllib3 is imported here,
+    when the first sync JSON channel is made).
+    """
 
-        from ._transports.http_sync import HttpTransport
+    def __init__(self, config: ChannelConfig) -> None:
+        from ._transports.http_sync import HttpTransport, connection_pool
 
         super().__init__(config)
-        connections = config.http_max_connections
-        self.http = http_client or httpx.Client(
-            base_url=config.target.base_url, verify=self._verify(), headers=self._headers(),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            timeout=None, follow_redirects=False, trust_env=False)
-        self.transport = HttpTransport(self.http, config.max_message_bytes)
+        self.pool = connection_pool(config.target, verify=self._verify(), max_connections=config.http_max_connections)
+        headers = {**self._headers(), "accept-encoding": "gzip"}  # servers may compress: urllib3 decodes
+        self.transport = HttpTransport(self.pool, config.target.path_prefix, headers, config.max_message_bytes)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -128,7 +125,7 @@ class JsonChannel(_JsonChannelBase, grpc.Channel):
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
-        self.http.close()
+        self.pool.close()
 
     def __enter__(self) -> JsonChannel:
         return self

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HTTP_STACK = ("httpx", "h11", "httpcore", "anyio", "aiohttp", "yarl", "multidict")
+HTTP_STACK = ("urllib3", "httpx", "h11", "httpcore", "anyio", "aiohttp", "yarl", "multidict")
 
 
 def loaded_after(code: str) -> list[str]:
@@ -33,17 +33,17 @@ def test_grpc_client_loads_no_http_stack() -> None:
 
 
 def test_json_client_loads_it_on_demand() -> None:
-    """A sync JSON client loads httpx and not aiohttp; an asyncio one, aiohttp and not httpx."""
+    """A sync JSON client loads urllib3 and not aiohttp; an asyncio one, aiohttp and not urllib3; neither httpx."""
     code = "import clarifai_grpc_client as c\nc.Client('json', 'http://127.0.0.1:1', pat='k', environ={}).close()"
     loaded = loaded_after(code)
-    assert "httpx" in loaded and "aiohttp" not in loaded, loaded
+    assert loaded == ["urllib3"], loaded
     code = ("import asyncio, clarifai_grpc_client as c\n"
             "async def main():\n"
             "    async with c.AsyncClient('json', 'http://127.0.0.1:1', pat='k', environ={}) as a:\n"
             "        a.v2.ListInputs\n"
             "asyncio.run(main())")
     loaded = loaded_after(code)
-    assert "aiohttp" in loaded and "httpx" not in loaded, loaded
+    assert "aiohttp" in loaded and "urllib3" not in loaded and "httpx" not in loaded, loaded
 
 
 def test_json_names_stay_public() -> None:

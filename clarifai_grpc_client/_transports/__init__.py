@@ -1,7 +1,8 @@
 """Transports: each does one exchange of a given call shape and nothing more.
 
 Four of them: gRPC sync (:class:`GrpcTransport`), gRPC ``asyncio`` (:class:`AioGrpcTransport`),
-HTTP/JSON sync (:class:`HttpTransport`) and HTTP/JSON ``asyncio`` (:class:`AsyncHttpTransport`).
+HTTP/JSON sync on urllib3 (:class:`HttpTransport`) and HTTP/JSON ``asyncio`` on aiohttp
+(:class:`AsyncHttpTransport`).
 The policy above them (:mod:`.._policy`) adds metadata, deadlines, retries and typed errors.
 """
 

@@ -4,7 +4,7 @@
 
     with Emulator() as emu:              # temp database, free ports, key "demo-key"
         channel = grpc.insecure_channel(emu.grpc_target)
-        ...                              # or httpx against emu.http_base
+        ...                              # or any HTTP client against emu.http_base
         emu.faults.fail_next("PostInputs", 2)
 
 State lives in SQLite (``db_path`` keeps it across restarts). Built-in models are deterministic
