@@ -7,14 +7,12 @@ Explicit arguments win over environment variables, which are read when a config 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError
 from ._retry import RetryPolicy
@@ -30,7 +28,8 @@ DEFAULT_STREAM_TIMEOUT = 600.0
 MAX_MESSAGE_BYTES = 1024 * 1024 * 1024 - 1  # gRPC's int32 limit: the largest the API accepts
 USER_AGENT = f"clarifai-grpc-client/{__version__}"
 
-_HOST = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-Fa-f:.]+\])$")
+# A pattern, compiled (and cached by ``re``) when the first address is parsed, not at import.
+_HOST = r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-Fa-f:.]+\])$"
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,8 @@ class Target:
         host = self.host.strip("[]")
         if host == "localhost":
             return True
+        import ipaddress  # here: only a plaintext or credential check needs it
+
         try:
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
@@ -86,6 +87,8 @@ def parse_base(value: str, transport: Transport) -> Target:
     schemes = {"grpc": ("grpcs", "grpc"), "json": ("https", "http")}[transport]
     if "://" not in text:
         text = f"{schemes[0]}://{text}"
+    from urllib.parse import urlsplit  # here: parsed once per client, not at import
+
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -104,7 +107,7 @@ def parse_base(value: str, transport: Transport) -> Target:
     host = parts.hostname or ""
     if parts.netloc.startswith("[") and host and not host.startswith("["):
         host = f"[{host}]"
-    if not host or not _HOST.match(host):
+    if not host or not re.match(_HOST, host):
         raise ConfigurationError(f"base address {_redact_url(value)!r} has no valid host name")
     if parts.query or parts.fragment:
         raise ConfigurationError(f"base address {_redact_url(value)!r} must not have a query or fragment")

@@ -338,12 +338,12 @@ def from_status(status: Any, *, method: str, response: Any = None, http_status: 
     )
 
 
-_TOO_LARGE = re.compile(r"(Sent|Received) message larger than max \((\d+) vs\. (\d+)\)")
+_TOO_LARGE = r"(Sent|Received) message larger than max \((\d+) vs\. (\d+)\)"
 
 
 def size_limit(details: str) -> tuple[int, int] | None:
     """``(size, limit)`` from gRPC's "message larger than max (X vs. Y)" text, else None."""
-    m = _TOO_LARGE.search(details or "")
+    m = re.search(_TOO_LARGE, details or "")
     return (int(m.group(2)), int(m.group(3))) if m else None
 
 

@@ -12,7 +12,6 @@ upload stored anew.
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +22,8 @@ _VERSION = b"clarifai-input-id/1\0"
 
 def derive_input_id(data: Data, source: str = "") -> str:
     """The id for an input holding ``data``, read from ``source`` (a file path, or "" when it has none)."""
+    import hashlib  # here: only derived ids need it
+
     digest = hashlib.sha256(_VERSION)
     digest.update(source.encode("utf-8"))
     digest.update(b"\0")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,13 @@ _DEFAULT_GRPC_CODES = frozenset({grpc.StatusCode.UNAVAILABLE})
 _DEFAULT_HTTP_STATUSES = frozenset({429, 502, 503, 504})
 _REJECTION_GRPC_CODES = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED})
 _DEADLINE_SLACK = 0.002  # seconds: less than this left of a deadline counts as none
+
+
+def _jitter() -> float:
+    """A uniform draw in [0, 1): ``random`` loads with the first retry, not with the package."""
+    import random
+
+    return random.random()
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ class RetryPolicy:
         """A copy with some settings changed, e.g. ``policy.replace(max_attempts=3)``."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
-    def backoffs(self, rand: Callable[[], float] = random.random) -> Iterator[float]:
+    def backoffs(self, rand: Callable[[], float] = _jitter) -> Iterator[float]:
         """The jittered waits before attempts 2, 3, ...: an endless generator."""
         ceiling = self.initial_backoff
         while True:
@@ -114,7 +120,7 @@ class RetryState:
     idempotent: bool
     timeout: float | None
     clock: Callable[[], float] = time.monotonic
-    rand: Callable[[], float] = random.random
+    rand: Callable[[], float] = _jitter
     attempts: int = 0
     started: float | None = None
     _start: float = field(init=False)

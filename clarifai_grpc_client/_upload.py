@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import mimetypes
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, Union
 
 from google.protobuf.message import Message
 
@@ -46,13 +45,15 @@ from ._status import code_name
 from .proto.clarifai.api.status import status_code_pb2
 
 if TYPE_CHECKING:  # the message modules load on first use (``pb.Input``), not with the client
+    from pathlib import Path
+
     from .proto import Data, Input, ListInputsRequest, PostInputsRequest, UserAppIDSet
 
 MAX_INPUTS_PER_REQUEST = 128
 MAX_REQUEST_BYTES = 128 * 1024 * 1024
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
-Item = Union["Input", str, Path, bytes]
+Item = Union["Input", str, "Path", bytes]
 IdMode = Literal["derived", "random"]
 Progress = Callable[["UploadReport"], None]
 
@@ -145,11 +146,10 @@ def _content(item: Item) -> tuple[Input, str]:
         return inp, ""
     if isinstance(item, bytes):
         return pb.Input(data=pb.Data(image=pb.Image(base64=item))), ""
-    if isinstance(item, Path):
+    if _is_path(item):
         return _from_file(item), _source_path(item)
     if isinstance(item, str) and item.startswith(("http://", "https://")):
-        kind = (mimetypes.guess_type(item.split("?", 1)[0])[0] or "image/").split("/", 1)[0]
-        return pb.Input(data=_url_data(kind, item)), ""
+        return pb.Input(data=_url_data(_kind(item.split("?", 1)[0]), item)), ""
     if isinstance(item, str):
         if names_a_file(item):
             raise InputLimitError(
@@ -158,6 +158,13 @@ def _content(item: Item) -> tuple[Input, str]:
             )
         return pb.Input(data=pb.Data(text=pb.Text(raw=item))), ""
     raise InputLimitError(f"cannot upload a {type(item).__name__}: give an Input, URL, text, Path or bytes")
+
+
+def _is_path(item: object) -> TypeGuard[Path]:
+    """Whether ``item`` is a ``pathlib.Path``, without importing pathlib (with urllib and ipaddress,
+    a twentieth of the package's import): a Path exists only once its module is loaded."""
+    pathlib = sys.modules.get("pathlib")
+    return pathlib is not None and isinstance(item, pathlib.Path)
 
 
 def names_a_file(text: str) -> bool:
@@ -177,6 +184,14 @@ def _source_path(path: Path) -> str:
         return path.absolute().as_posix()
 
 
+def _kind(name: str) -> str:
+    """The media kind a file name or URL path suggests (``image``, ``video``, ``audio``, ``text``...):
+    ``image`` when its type is unknown."""
+    import mimetypes  # here: it reads the system's type tables, so only uploads pay for it
+
+    return (mimetypes.guess_type(name)[0] or "image/").split("/", 1)[0]
+
+
 def _url_data(kind: str, url: str) -> Data:
     if kind == "video":
         return pb.Data(video=pb.Video(url=url))
@@ -192,7 +207,7 @@ def _from_file(path: Path) -> Input:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputLimitError(f"cannot read {path}: {exc.strerror}") from None
-    kind = (mimetypes.guess_type(path.name)[0] or "image/").split("/", 1)[0]
+    kind = _kind(path.name)
     if kind == "video":
         return pb.Input(data=pb.Data(video=pb.Video(base64=raw)))
     if kind == "audio":

@@ -1,4 +1,4 @@
-"""Importing the package, or using it over gRPC alone, never loads the HTTP stack."""
+"""Importing the package loads neither the HTTP stack nor stdlib modules it does not yet need."""
 
 from __future__ import annotations
 
@@ -56,3 +56,18 @@ def test_json_names_stay_public() -> None:
     assert clarifai_grpc_client.JsonChannel is JsonChannel
     assert clarifai_grpc_client.AsyncJsonChannel is AsyncJsonChannel
     assert (HttpTransport, AsyncHttpTransport) == (H, A)
+
+
+def test_import_adds_no_stdlib_module_beyond_grpc_and_protobuf() -> None:
+    """What the package itself adds to the import of its two dependencies: only ``dataclasses``
+    (pathlib, urllib, ipaddress, mimetypes, hashlib and random load when a feature needs them)."""
+    probe = (
+        "import sys, json\n"
+        "import grpc, grpc.aio, google.protobuf.message_factory\n"
+        "before = set(sys.modules)\n"
+        "import clarifai_grpc_client\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in set(sys.modules) - before})))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    added = set(json.loads(out.stdout.strip().splitlines()[-1])) - {"clarifai_grpc_client", "google"}
+    assert added <= {"dataclasses"}, sorted(added)
