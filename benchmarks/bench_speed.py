@@ -19,7 +19,10 @@ per-round ratios (their range in brackets):
 6. cold ``import clarifai_grpc_client`` vs the published ``ClarifaiChannel`` + ``service_pb2_grpc``,
    and the same with a client's stub built (what a first call needs)
    (fresh interpreters, wall time of the import, both from bytecode as an installed package is);
-7. reading a server stream's bytes into messages vs a plain ``json.loads`` loop over its lines.
+7. reading a server stream's bytes into messages vs a plain ``json.loads`` loop over its lines;
+8. what bounds rows 3 and 7, with no Python work per field at all: ``json.loads`` of a body and
+   the C constructor building its message from arguments prepared beforehand, beside our reader,
+   and the ratio the raw urllib3 read plus those two would reach against the raw httpx floor.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from benchmarks._common import KEY, canned_process  # noqa: E402
 from clarifai_grpc_client import AsyncClient, Client  # noqa: E402
 from clarifai_grpc_client._calls import v2_method  # noqa: E402
 from clarifai_grpc_client._json_format import to_json  # noqa: E402
+from clarifai_grpc_client._protobuf_compat import is_repeated  # noqa: E402
 from clarifai_grpc_client._transports._json_wire import Prepared, rule_of  # noqa: E402
 from clarifai_grpc_client.proto import (  # noqa: E402
     Data,
@@ -321,12 +325,87 @@ def stream_row(rounds: int) -> dict[str, Any]:
     return out
 
 
+def prepared_kwargs(msg: Any) -> dict[str, Any]:
+    """Constructor arguments that rebuild ``msg`` with no conversion left: nested messages as dicts,
+    well-known types (timestamps, structs) as ready messages, enums as numbers."""
+    out: dict[str, Any] = {}
+    for fd, value in msg.ListFields():
+        mt = fd.message_type
+        if mt is None or mt.full_name.startswith("google.protobuf."):
+            out[fd.name] = list(value) if is_repeated(fd) else value
+        elif mt.GetOptions().map_entry:
+            nested = mt.fields_by_name["value"].message_type is not None
+            out[fd.name] = {k: prepared_kwargs(v) if nested else v for k, v in value.items()}
+        elif is_repeated(fd):
+            out[fd.name] = [prepared_kwargs(v) for v in value]
+        else:
+            out[fd.name] = prepared_kwargs(value)
+    return out
+
+
+def visit_keys(node: Any) -> int:
+    """One Python step per key of a decoded document: the least any reader must do, since the
+    constructor refuses the unknown and lowerCamelCase names a JSON document may hold."""
+    if type(node) is dict:
+        return sum(1 + visit_keys(v) for v in node.values())
+    if type(node) is list:
+        return sum(visit_keys(v) for v in node)
+    return 0
+
+
+def floor_row(base: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
+    """Row 8: the parts of rows 3 and 7 that no reader can avoid, timed side by side with ours."""
+    from clarifai_grpc_client._json_format import parse_json
+    from clarifai_grpc_client.proto import MultiInputResponse, MultiOutputResponse, Output
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import canned_server
+
+    small = MultiOutputResponse(outputs=[Output(id="o", data=Data(text={"raw": "word"}))])  # type: ignore[arg-type]
+    page = canned_server.BODIES["ListInputs"]
+    kinds = {"ListInputs 128 per page": (MultiInputResponse, page), "one word per message": (MultiOutputResponse, to_json(small))}
+    raw = httpx.Client(base_url=base, timeout=None, trust_env=False)
+    pool = urllib3.HTTPConnectionPool(urlsplit(base).hostname, urlsplit(base).port, maxsize=1)
+    prepared = Prepared("ListInputs", rule_of(v2_method("ListInputs")), CASES["ListInputs 128 per page"][1], METADATA, 1 << 30)
+    verb, url, body, headers = prepared.verb, prepared.url, prepared.body, prepared.headers
+    out: dict[str, dict[str, Any]] = {}
+    for label, (cls, doc) in kinds.items():
+        kwargs = prepared_kwargs(parse_json(doc, cls()))
+        assert cls(**kwargs) == parse_json(doc, cls()), "the prepared arguments must rebuild the same message"
+        n = calls if cls is MultiInputResponse else calls * 50
+        parts: dict[str, Callable[[], Any]] = {
+            "json.loads": lambda doc=doc: json.loads(doc),
+            "constructor": lambda cls=cls, kwargs=kwargs: cls(**kwargs),
+            "key walk": lambda tree=json.loads(doc): visit_keys(tree),
+            "our reader": lambda cls=cls, doc=doc: parse_json(doc, cls()),
+        }
+        if cls is MultiInputResponse:
+            parts["raw httpx read"] = lambda: raw.request(verb, url, content=body, headers=headers).read()
+            parts["raw urllib3 read"] = lambda: pool.urlopen(verb, url, body=body, headers=headers)
+        samples: dict[str, list[float]] = {k: [] for k in parts}
+        for _ in range(rounds):
+            for k, part in parts.items():
+                samples[k].append(timed(part, n)[0])
+        row = {k: p50(v) for k, v in samples.items()}
+        unavoidable = row["json.loads"] + row["constructor"]
+        against = row["json.loads"]
+        if cls is MultiInputResponse:
+            unavoidable += row["raw urllib3 read"]
+            against = row["raw httpx read"]
+        row["no-Python floor"] = unavoidable / against
+        row["with the key walk"] = (unavoidable + row["key walk"]) / against
+        out[label] = row
+    raw.close()
+    pool.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=100, help="calls per side per round")
     parser.add_argument("--seconds", type=float, default=1.0, help="seconds per side per async round")
-    parser.add_argument("--only", default="1234567", help="rows to run, e.g. 14")
+    parser.add_argument("--only", default="12345678", help="rows to run, e.g. 14")
     args = parser.parse_args()
     with canned_process() as server:
         if set("123") & set(args.only):
@@ -358,6 +437,11 @@ def main() -> None:
             st = stream_row(args.rounds)
             print("row 7: reading streamed JSON to messages vs a json.loads loop over the same lines: "
                   + "  ".join(f"{k} {v}" for k, v in st.items()))
+        if "8" in args.only:
+            print("row 8: what bounds rows 3 and 7, p50 per call (no-Python floor: rows 3 against raw httpx, 7 against json.loads)")
+            for label, row in floor_row(server.http_base, args.rounds, args.calls).items():
+                print(f"  {label:<24} " + "  ".join(
+                    f"{k} {v:.2f}x" if k in ("no-Python floor", "with the key walk") else f"{k} {v * 1e6:.1f} us" for k, v in row.items()))
 
 
 if __name__ == "__main__":
