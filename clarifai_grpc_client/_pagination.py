@@ -48,7 +48,7 @@ def page_request(request: Message, page: int, per_page: int) -> Message:
 def _start(request: Message, per_page: int | None, limit: int | None) -> tuple[int, int]:
     if limit is not None and limit < 0:
         raise ConfigurationError(f"limit must be >= 0, got {limit}")
-    size = per_page or DEFAULT_PER_PAGE
+    size = DEFAULT_PER_PAGE if per_page is None else per_page
     if not 1 <= size <= MAX_PER_PAGE:
         raise ConfigurationError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {size}")
     if limit is not None:

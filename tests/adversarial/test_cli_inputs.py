@@ -56,6 +56,7 @@ USAGE: dict[str, tuple[list[str], str]] = {
     "a negative timeout": (["inputs", "list", "--timeout", "-1"], "--timeout"),
     "stream per page 0": (["inputs", "stream", "--per-page", "0"], "per_page must be between 1 and 1000"),
     "stream per page 5000": (["inputs", "stream", "--per-page", "5000"], "per_page must be between 1 and 1000"),
+    "list per page 0": (["inputs", "list", "--per-page", "0"], "per_page must be between 1 and 1000"),
     "list limit -3": (["inputs", "list", "--limit", "-3"], "limit must be >= 0"),
     "upload concurrency 0": (["inputs", "upload", "--concurrency", "0", "list.txt"], "concurrency must be at least 1"),
     "call: not JSON": (["call", "GetInput", "--json", "{nope"], "GetInputRequest"),

@@ -138,8 +138,9 @@ def test_a_failing_page_raises_the_typed_error(emu: Emulator, transport: str) ->
 def test_bad_page_sizes_are_refused_before_any_call(emu: Emulator, transport: str) -> None:
     log = CallLog()
     with make_client(emu, transport, observers=[log]) as client:
-        with pytest.raises(ConfigurationError):
-            next(client.iter_items("ListInputs", ListInputsRequest(), per_page=1001))
+        for size in (0, -1, 1001):
+            with pytest.raises(ConfigurationError, match=f"per_page must be between 1 and 1000, got {size}"):
+                next(client.iter_items("ListInputs", ListInputsRequest(), per_page=size))
         with pytest.raises(ConfigurationError):
             next(client.iter_items("ListInputs", ListInputsRequest(), limit=-1))
         with pytest.raises(ConfigurationError):
