@@ -508,7 +508,7 @@ class StreamCore:
     """The decisions of one stream, shared by the sync and ``asyncio`` readers (no I/O here)."""
 
     __slots__ = ("policy", "method", "state", "metadata", "idle", "checked", "source", "delivered", "_started",
-                 "scopes", "_event")
+                 "scopes", "_open")
 
     def __init__(self, policy: Policy, method: Method[Any, Any], state: RetryState, metadata: Md,
                  idle: float | None, checked: bool, source: RequestSource | None) -> None:
@@ -517,7 +517,7 @@ class StreamCore:
         self.delivered = 0
         self._started = 0.0
         self.scopes: list[AttemptScope] = []
-        self._event: CallEvent | None = None
+        self._open: Attempted[Any] | None = None  # the outcome of a delivering attempt, reported when it ends
 
     def attempt_timeout(self) -> float | None:
         """Start an attempt: the time left of the whole-call deadline."""
@@ -534,38 +534,35 @@ class StreamCore:
         """The metadata of the attempt just started, with what the tracers add."""
         if not self.policy.config.tracers:
             return self.metadata
-        self._event = None
         return self.policy.begin(self.method.name, self.state.attempts, self.metadata, self.scopes)
 
-    def _report(self, result: Attempted[Any], will_retry: bool, final: bool = True) -> None:
-        """Report an attempt's outcome; ``final`` when the attempt is over (its tracer scopes end)."""
+    def _report(self, result: Attempted[Any], will_retry: bool) -> None:
+        """Report an attempt that is over, once: to the log, the observers and its tracer scopes."""
+        self._open = None
         if self.policy.observing():
             result.duration = time.perf_counter() - self._started
-            scopes, self.scopes = (self.scopes, []) if final else ((), self.scopes)
-            event = self.policy.report(self.method.name, self.state.attempts, result, will_retry, scopes)
-            if not final:
-                self._event = event
+            scopes, self.scopes = self.scopes, []
+            self.policy.report(self.method.name, self.state.attempts, result, will_retry, scopes)
 
     def finish(self) -> None:
-        """End the tracer scopes of an attempt that ended after its outcome was reported (the
-        stream ran to its end or was closed), or reported nothing yet (closed early: CANCELLED)."""
-        if not self.scopes:
-            return
-        if self._event is None:
+        """Report the attempt still open when the stream ran to its end or was closed: with its first
+        message's outcome once it delivered one, else (closed early) as CANCELLED."""
+        if self._open is not None:
+            self._report(self._open, False)
+        elif self.scopes:
             self._report(Attempted(outcome=Outcome(grpc_code=grpc.StatusCode.CANCELLED)), False)
-            return
-        scopes, self.scopes = self.scopes, []
-        end_scopes(scopes, dataclasses.replace(self._event, duration=time.perf_counter() - self._started))
 
     def on_message(self, message: Any) -> float | None:
         """None to deliver ``message``; a wait in seconds to retry instead (only before the first)."""
         if self.delivered == 0:
-            # One report for the first message: the attempt ends here if it is retried, else it goes on.
+            # The first message decides the attempt: retried, it ends here; else it goes on, and is
+            # reported once when it ends (finish, or on_error after a failure mid-stream).
             outcome = Policy.retryable_status(message, self.state.policy)
             delay = self.state.next_delay(outcome) if outcome is not None and self._replayable() else None
-            self._report(Attempted(response=message, outcome=outcome), delay is not None, final=delay is not None)
             if delay is not None:
+                self._report(Attempted(response=message, outcome=outcome), True)
                 return delay
+            self._open = Attempted(response=message, outcome=outcome)
         if self.checked:
             status = getattr(message, "status", None)
             if status is not None and status.code != SUCCESS:

@@ -287,6 +287,37 @@ def test_observers_see_each_stream_attempt(emu: Emulator, transport: str) -> Non
     assert events[-1].status_code == "SUCCESS"
 
 
+def test_a_stream_failing_mid_way_is_one_event_with_the_failure(emu: Emulator, transport: str) -> None:
+    """An attempt that delivered messages and then failed is reported once, when it ends, as failed."""
+    from clarifai_grpc_client import CallEvent
+
+    events: list[CallEvent] = []
+    emu.faults.cut_stream(GEN, 2)
+    with make_client(emu, transport, observers=[events.append]) as client:
+        with pytest.raises(StreamInterrupted):
+            list(client.GenerateModelOutputs(generate()))
+    assert [(e.attempt, e.will_retry, e.grpc_code) for e in events] == [(1, False, "UNAVAILABLE")]
+
+
+async def test_async_stream_attempts_are_one_event_each(emu: Emulator, transport: str) -> None:
+    """asyncio: one event for a stream run to its end, one for a stream cut after a message, one for
+    a stream closed after its first message (reported as it stood: OK)."""
+    from clarifai_grpc_client import CallEvent
+
+    events: list[CallEvent] = []
+    async with make_async_client(emu, transport, observers=[events.append]) as client:
+        assert [m async for m in client.GenerateModelOutputs(generate())]
+        emu.faults.cut_stream(GEN, 1)
+        with pytest.raises(StreamInterrupted):
+            async for _ in client.GenerateModelOutputs(generate()):
+                pass
+        stream = client.GenerateModelOutputs(generate())
+        async for _ in stream:
+            break
+        await stream.aclose()
+    assert [(e.attempt, e.grpc_code) for e in events] == [(1, "OK"), (1, "UNAVAILABLE"), (1, "OK")]
+
+
 def test_a_retryable_first_status_not_retried_is_reported_once(emu: Emulator, transport: str) -> None:
     """Out of attempts, a throttled first message ends the attempt: observers get one event for it."""
     from clarifai_grpc_client import CallEvent
