@@ -109,6 +109,15 @@ def test_predict_as_a_table_and_as_json(cli: Cli, emu: Emulator) -> None:
     assert [c["value"] for c in concepts] == pytest.approx([c.value for c in expected], abs=1e-6)
 
 
+def test_upload_progress_counts_repeated_items(cli: Cli, tmp_path: Path) -> None:
+    """A list naming one URL twice: the item is sent once, and the count still reaches the total."""
+    (tmp_path / "urls.txt").write_text("https://example.com/a.jpg\nhttps://example.com/b.jpg\nhttps://example.com/a.jpg\n")
+    up = cli("inputs", "upload", "urls.txt")
+    assert up.code == 0, up
+    assert up.lines() == ["2 uploaded, 0 already present, 0 failed, 1 repeats skipped in 1 requests"]
+    assert "uploaded: 3/3 inputs (100%)" in up.err, up.err
+
+
 def test_upload_list_stream_delete(cli: Cli, emu: Emulator, tmp_path: Path) -> None:
     photos = tmp_path / "photos"
     (photos / "sub").mkdir(parents=True)
