@@ -273,6 +273,37 @@ def _set_timestamp(ts: Any, text: Any) -> None:
     ts.nanos = int((frac or "0").ljust(9, "0"))
 
 
+def _set_value(target: Any, v: Any) -> None:
+    """``google.protobuf.Value`` from a decoded JSON value, as ``Struct.update`` sets it, with one
+    type lookup instead of a chain of ``isinstance`` checks (about 0.7 of its time)."""
+    t = type(v)
+    if t is str:
+        target.string_value = v
+    elif t is float or t is int:
+        target.number_value = v
+    elif t is bool:
+        target.bool_value = v
+    elif v is None:
+        target.null_value = 0
+    elif t is dict:
+        struct = target.struct_value
+        struct.SetInParent()
+        _set_fields(struct.fields, v)
+    elif t is list:
+        values = target.list_value
+        values.SetInParent()
+        add = values.values.add
+        for item in v:
+            _set_value(add(), item)
+    else:
+        raise _Fallback
+
+
+def _set_fields(fields: Any, node: dict[str, Any]) -> None:
+    for key, v in node.items():
+        _set_value(fields[key], v)
+
+
 def _scalar(fd: descriptor.FieldDescriptor, strict: bool) -> Callable[[Any], Any] | None:
     """A converter from a JSON value to the field's Python value (None: use it as it is)."""
     if fd.type == _FD.TYPE_ENUM:
@@ -304,7 +335,7 @@ def _message_setter(name: str, mt: descriptor.Descriptor, repeated: bool, fill: 
                     raise _Fallback
                 sub = getattr(msg, name)
                 sub.SetInParent()
-                sub.update(v)
+                _set_fields(sub.fields, v)
         return set_struct
     if full.startswith("google.protobuf."):
         def set_wkt(msg: Message, v: Any) -> None:

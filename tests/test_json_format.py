@@ -6,7 +6,7 @@ import functools
 import json
 from typing import Any
 
-from google.protobuf import descriptor
+from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -112,10 +112,23 @@ def test_proto_json_proto_round_trip_is_lossless(msg: Message) -> None:
     assert back == msg, json.loads(text)
 
 
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), JSON_VALUES, max_size=4))
+def test_struct_fields_read_as_the_reference_parser_reads_them(node: dict[str, Any]) -> None:
+    """The reader's own Struct setter against the reference parser, the oracle, on any JSON."""
+    doc = {"metadata": node}
+    assert _json_format.parse_dict(doc, Data()) == json_format.ParseDict(doc, Data())
+
+
 def test_common_documents_take_the_fast_path(monkeypatch: Any) -> None:
     """Responses as the service writes them never need the slow reference parser."""
-    from google.protobuf import json_format
-
     from clarifai_grpc_client.proto import MultiInputResponse
 
     doc = {
@@ -155,8 +168,6 @@ def test_common_documents_take_the_fast_path(monkeypatch: Any) -> None:
 
 def test_odd_documents_fall_back_and_errors_are_worded_by_the_reference_parser() -> None:
     import pytest
-    from google.protobuf import json_format
-
     parsed = _json_format.parse_dict({"id": "x", "value": "NaN"}, Concept())
     assert parsed.value != parsed.value  # NaN read through the fallback
     with pytest.raises(json_format.ParseError, match="value"):
