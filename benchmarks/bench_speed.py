@@ -234,11 +234,11 @@ def checked_row(target: str, rounds: int, calls: int) -> dict[str, Any]:
         floor()
         ours()
     pairs, cpu_pairs, d_pairs, d_cpu_pairs, o_p50, f_p50 = [], [], [], [], [], []
-    for i in range(rounds):
-        first, second = (ours, floor) if i % 2 else (floor, ours)
-        a, b = timed(first, calls * 4), timed(second, calls * 4)
-        o, f = (a, b) if first is ours else (b, a)
-        d = timed(floor_deadline, calls * 4)
+    sides = [ours, floor, floor_deadline]
+    for i in range(rounds):  # each side takes each place in turn, so no side always runs first or last
+        order = sides[i % 3:] + sides[:i % 3]
+        got = {side: timed(side, calls * 4) for side in order}
+        o, f, d = got[ours], got[floor], got[floor_deadline]
         pairs.append((o[0], f[0]))
         cpu_pairs.append((o[1], f[1]))
         d_pairs.append((o[0], d[0]))
