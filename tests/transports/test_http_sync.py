@@ -21,63 +21,40 @@ from clarifai_grpc_client._config import build_config
 from clarifai_grpc_client._json_channel import JsonChannel
 from clarifai_grpc_client.proto import PostModelOutputsRequest, UserAppIDSet, V2Stub
 
+from .conftest import LoopbackHttpServer, read_request
+
 ONE_TRY = RetryPolicy(max_attempts=1, wait_for_connection=False)
 MESSAGE = json.dumps({"result": {"status": {"code": 10000}}}).encode() + b"\n"
 
 
-class HeldServer:
+class HeldServer(LoopbackHttpServer):
     """Streams two messages per request; the second only once ``go`` is set (or after ``hold`` seconds)."""
 
     def __init__(self, framing: str, hold: float = 10.0) -> None:
         self.framing, self.hold = framing, hold
         self.go = threading.Event()
         self.released: list[bool] = []
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
+    def answer(self, conn: socket.socket) -> None:
+        while read_request(conn) is not None:
+            chunked = self.framing == "chunked"
+            head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n" if chunked else b"HTTP/1.0 200 OK\r\n"
             try:
-                conn, _ = self.sock.accept()
+                conn.sendall(head + b"content-type: application/json\r\n\r\n" + self._piece(MESSAGE))
+                self.released.append(self.go.wait(self.hold))
+                conn.sendall(self._piece(MESSAGE) + (b"0\r\n\r\n" if chunked else b""))
             except OSError:
                 return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            while self._read_request(conn):
-                chunked = self.framing == "chunked"
-                head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n" if chunked else b"HTTP/1.0 200 OK\r\n"
-                try:
-                    conn.sendall(head + b"content-type: application/json\r\n\r\n" + self._piece(MESSAGE))
-                    self.released.append(self.go.wait(self.hold))
-                    conn.sendall(self._piece(MESSAGE) + (b"0\r\n\r\n" if chunked else b""))
-                except OSError:
-                    return
-                if not chunked:
-                    return
-
-    def _read_request(self, conn: socket.socket) -> bool:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            more = conn.recv(65536)
-            if not more:
-                return False
-            data += more
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        while len(body) < length:
-            body += conn.recv(65536)
-        return True
+            if not chunked:
+                return
 
     def _piece(self, data: bytes) -> bytes:
         return b"%x\r\n%s\r\n" % (len(data), data) if self.framing == "chunked" else data
 
     def close(self) -> None:
         self.go.set()
-        self.sock.close()
+        super().close()
 
 
 @pytest.fixture(params=["chunked", "until-close"])

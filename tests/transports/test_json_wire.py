@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator, Sequence
 
@@ -18,6 +17,8 @@ import pytest
 from clarifai_grpc_client import AsyncClient, Client, RetryPolicy, ServiceUnavailable, StreamInterrupted
 from clarifai_grpc_client._transports._json_wire import JsonSequence
 from clarifai_grpc_client.proto import Data, Input, PostModelOutputsRequest, Text, UserAppIDSet
+
+from .conftest import LoopbackHttpServer, read_request
 
 ONE_TRY = RetryPolicy(max_attempts=1, wait_for_connection=False)
 
@@ -52,49 +53,29 @@ def test_sequence_refuses_a_body_that_ends_inside_an_object() -> None:
         seq.finish()
 
 
-class PieceServer:
+class PieceServer(LoopbackHttpServer):
     """Answers every HTTP request with a 200 whose body is written in the given pieces."""
 
     def __init__(self, pieces: Sequence[bytes], pause: float = 0.05) -> None:
         self.pieces, self.pause = pieces, pause
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.requests: list[bytes] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    data = conn.recv(65536)
-                    if not data:
-                        break
-                    head += data
-                header, _, rest = head.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in header.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
-                while len(rest) < length:
-                    rest += conn.recv(65536)
-                self.requests.append(header.split(b"\r\n")[0])
-                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                             b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n")
-                try:
-                    for piece in self.pieces:
-                        if piece:
-                            conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
-                        time.sleep(self.pause)
-                    conn.sendall(b"0\r\n\r\n")
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.sock.close()
+    def answer(self, conn: socket.socket) -> None:
+        line = read_request(conn)
+        if line is None:
+            return
+        self.requests.append(line)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                     b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+        try:
+            for piece in self.pieces:
+                if piece:
+                    conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+                time.sleep(self.pause)
+            conn.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass
 
 
 @pytest.fixture
@@ -122,7 +103,7 @@ PRETTY_AND_NO_FINAL_NEWLINE = [json.dumps({"result": {"status": {"code": 10000},
     indirect=["pieces"],
 )
 def test_client_reads_a_stream_whatever_the_chunk_boundaries(pieces: PieceServer, expected: list[str]) -> None:
-    with Client("json", f"http://127.0.0.1:{pieces.port}", environ={}, retry=ONE_TRY) as client:
+    with Client("json", pieces.base, environ={}, retry=ONE_TRY) as client:
         got = [m.outputs[0].data.text.raw for m in client.GenerateModelOutputs(request())]
     assert got == expected
     assert pieces.requests == [b"POST /v2/users/u/apps/a/models/m/outputs/generate HTTP/1.1"]
@@ -131,7 +112,7 @@ def test_client_reads_a_stream_whatever_the_chunk_boundaries(pieces: PieceServer
 @pytest.mark.parametrize("pieces, expected", [(SPLIT, ["chunk-0 {\n}", "chunk-1 {\n}"]),
                                               (MANY, [f"chunk-{i} {{\n}}" for i in range(6)])], indirect=["pieces"])
 async def test_async_client_reads_a_stream_whatever_the_chunk_boundaries(pieces: PieceServer, expected: list[str]) -> None:
-    async with AsyncClient("json", f"http://127.0.0.1:{pieces.port}", environ={}, retry=ONE_TRY) as client:
+    async with AsyncClient("json", pieces.base, environ={}, retry=ONE_TRY) as client:
         got = [m.outputs[0].data.text.raw async for m in client.GenerateModelOutputs(request())]
     assert got == expected
 
@@ -144,7 +125,7 @@ CUT_INSIDE = [result(0) + b"\n" + result(1)[:30]]
                          indirect=["pieces"])
 def test_an_error_object_or_a_cut_inside_an_object_is_a_typed_error_with_the_count(pieces: PieceServer, text: str) -> None:
     got = []
-    with Client("json", f"http://127.0.0.1:{pieces.port}", environ={}, retry=ONE_TRY) as client:
+    with Client("json", pieces.base, environ={}, retry=ONE_TRY) as client:
         with pytest.raises(ServiceUnavailable, match=text) as info:
             for m in client.GenerateModelOutputs(request()):
                 got.append(m)
