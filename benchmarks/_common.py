@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,3 +76,13 @@ def percentile(samples: list[float], q: float) -> float:
 def summary(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": percentile(samples, 0.5) * 1e3, "p99_ms": percentile(samples, 0.99) * 1e3,
             "mean_ms": statistics.fmean(samples) * 1e3}
+
+
+def published_json(http_base: str, requests: Mapping[str, tuple[str, bytes]], calls: int) -> dict[str, dict[str, float]]:
+    """Time the published JSON channel on ``requests`` (label: RPC name and request JSON) in its own
+    process: per label, ``p50_ms``, ``p99_ms``, ``mean_ms`` and ``cpu_ms_per_call``."""
+    script = Path(__file__).with_name("_published_json.py")
+    payload = json.dumps({label: [rpc, body.decode()] for label, (rpc, body) in requests.items()})
+    result = subprocess.run([sys.executable, str(script), http_base, KEY, str(calls)], input=payload,
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)  # type: ignore[no-any-return]

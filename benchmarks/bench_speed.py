@@ -8,7 +8,7 @@ per-round ratios (their range in brackets):
 
 1. PostModelOutputs over JSON, one URL input, p50: our ``Client("json")`` stub vs a raw
    ``httpx.Client`` POST of the body serialized once (the floor), and the published
-   ``clarifai-grpc`` JSON channel (its own process, ``_published_speed.py``);
+   ``clarifai-grpc`` JSON channel (its own process, ``_published_json.py``);
 2. the same with a 100 KiB image sent as bytes (base64 in the JSON body);
 3. ListInputs with 128 inputs per page over JSON (the floor reads the body, parses nothing);
 4. ``AsyncClient("json")`` with 32 calls in flight vs ``AsyncClient("grpc")``: calls/s; raw
@@ -45,7 +45,7 @@ import httpx
 import urllib3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import KEY, canned_process  # noqa: E402
+from benchmarks._common import KEY, canned_process, published_json  # noqa: E402
 from clarifai_grpc_client import AsyncClient, Client  # noqa: E402
 from clarifai_grpc_client._calls import v2_method  # noqa: E402
 from clarifai_grpc_client._json_format import to_json  # noqa: E402
@@ -138,14 +138,6 @@ def json_rows(base: str, rounds: int, calls: int) -> dict[str, dict[str, Any]]:
     raw.close()
     pool.close()
     return out
-
-
-def published_rows(base: str, calls: int) -> dict[str, dict[str, float]]:
-    script = Path(__file__).with_name("_published_speed.py")
-    requests_json = {label: [rpc, to_json(req).decode()] for label, (rpc, req) in CASES.items()}
-    result = subprocess.run([sys.executable, str(script), base, KEY, str(calls)], input=json.dumps(requests_json),
-                            capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 async def in_flight(call: Callable[[], Any], seconds: float, n: int = 32) -> float:
@@ -410,7 +402,8 @@ def main() -> None:
     with canned_process() as server:
         if set("123") & set(args.only):
             rows = json_rows(server.http_base, args.rounds, args.calls)
-            theirs = published_rows(server.http_base, args.calls * 5)
+            theirs = published_json(server.http_base, {label: (rpc, to_json(req)) for label, (rpc, req) in CASES.items()},
+                                    args.calls * 5)
             print("rows 1-3: JSON, p50 per call (ours / raw httpx floor; ours / published clarifai-grpc)")
             for label, row in rows.items():
                 t = theirs[label]

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ import grpc
 import grpc.aio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._common import KEY, canned_process, summary  # noqa: E402
+from benchmarks._common import KEY, canned_process, published_json, summary  # noqa: E402
 from clarifai_grpc_client import Client, build_config, create_aio_grpc_channel  # noqa: E402
 from clarifai_grpc_client._json_format import to_json  # noqa: E402
 from clarifai_grpc_client.proto import (  # noqa: E402
@@ -128,14 +126,6 @@ def ours_json(http_base: str, calls: int) -> dict[str, dict[str, float]]:
     return out
 
 
-def published_json(http_base: str, calls: int) -> dict[str, dict[str, float]]:
-    script = Path(__file__).with_name("_published_json.py")
-    requests_json = {"PostModelOutputs": to_json(predict_request()).decode(), "ListInputs": to_json(list_request()).decode()}
-    result = subprocess.run([sys.executable, str(script), http_base, KEY, str(calls), json.dumps(requests_json)],
-                            capture_output=True, text=True, check=True)
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=2000)
@@ -159,7 +149,8 @@ def main() -> None:
         print(f"   ours/raw: {aio['ratio']:.3f} (median of per-round ratios)")
         json_calls = max(200, args.calls // 4)
         ours = ours_json(server.http_base, json_calls)
-        theirs = published_json(server.http_base, json_calls)
+        theirs = published_json(server.http_base, {"PostModelOutputs": ("PostModelOutputs", to_json(predict_request())),
+                                                          "ListInputs": ("ListInputs", to_json(list_request()))}, json_calls)
         print("\n3. HTTP/JSON: ours vs the published JSON channel")
         for name in ("PostModelOutputs", "ListInputs"):
             o, t = ours[name], theirs[name]
