@@ -109,6 +109,21 @@ def emu() -> Iterator[Emulator]:
         yield e
 
 
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """One emulator for a whole module, for tests that each make resources of their own."""
+    with Emulator(keys=(KEY,)) as e:
+        yield e
+
+
+@pytest.fixture(scope="module", params=["grpc", "http"])
+def module_api(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[GrpcApi | HttpApi]:
+    """The raw API over gRPC, then over the gateway, on the module's emulator."""
+    helper: GrpcApi | HttpApi = GrpcApi(emulator) if request.param == "grpc" else HttpApi(emulator)
+    yield helper
+    helper.close()
+
+
 @pytest.fixture(params=["grpc", "http", "http-camel"])
 def api(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[GrpcApi | HttpApi]:
     helper: GrpcApi | HttpApi = GrpcApi(emu) if request.param == "grpc" else HttpApi(emu, camel=request.param == "http-camel")

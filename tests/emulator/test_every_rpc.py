@@ -32,12 +32,6 @@ NEVER = {SC.NOT_IMPLEMENTED, SC.INTERNAL_SERVER_ISSUE, 0}
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(keys=(KEY,)) as e:
-        yield e
-
-
-@pytest.fixture(scope="module")
 def stub(emulator: Emulator) -> Iterator[V2Stub]:
     with grpc.insecure_channel(emulator.grpc_target) as channel:
         yield V2Stub(channel)

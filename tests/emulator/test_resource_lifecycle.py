@@ -10,7 +10,6 @@ refused, and a sibling parent's scope empty.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +19,13 @@ from google.protobuf.message import Message
 
 from clarifai_grpc_client import _transcoding
 from clarifai_grpc_client._status import code_name
-from clarifai_grpc_client.emulator import Emulator
 from clarifai_grpc_client.emulator.context import HANDLERS
 from clarifai_grpc_client.emulator.dispatch import V2
 from clarifai_grpc_client.emulator.engine import CATALOGUE, message_class
 from clarifai_grpc_client.emulator.schema import Collection, Plan, id_path
 from clarifai_grpc_client import proto as p
 
-from .conftest import KEY, SC, GrpcApi, HttpApi
+from .conftest import SC, GrpcApi, HttpApi
 from clarifai_grpc_client._protobuf_compat import is_repeated
 
 _TEXT_FIELDS = ("description", "name", "notes")
@@ -63,16 +61,8 @@ COVERED_RPCS = frozenset(p.rpc for f in FAMILIES for p in f.plans.values())
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(keys=(KEY,)) as e:
-        yield e
-
-
-@pytest.fixture(scope="module", params=["grpc", "http"])
-def api(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[GrpcApi | HttpApi]:
-    helper: GrpcApi | HttpApi = GrpcApi(emulator) if request.param == "grpc" else HttpApi(emulator)
-    yield helper
-    helper.close()
+def api(module_api: GrpcApi | HttpApi) -> GrpcApi | HttpApi:
+    return module_api
 
 
 def request_of(rpc: str) -> Message:

@@ -11,23 +11,15 @@ import pytest
 from clarifai_grpc_client import proto as p
 from clarifai_grpc_client.emulator import Emulator
 
-from .conftest import KEY, SC, GrpcApi, HttpApi
+from .conftest import SC, GrpcApi, HttpApi
 
 APP = p.UserAppIDSet(user_id="me", app_id="main")
 USER = p.UserAppIDSet(user_id="me")
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(keys=(KEY,)) as e:
-        yield e
-
-
-@pytest.fixture(scope="module", params=["grpc", "http"])
-def api(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[GrpcApi | HttpApi]:
-    helper: GrpcApi | HttpApi = GrpcApi(emulator) if request.param == "grpc" else HttpApi(emulator)
-    yield helper
-    helper.close()
+def api(module_api: GrpcApi | HttpApi) -> GrpcApi | HttpApi:
+    return module_api
 
 
 def ok(result: Any) -> Any:
