@@ -68,20 +68,29 @@ def _shape(m: descriptor.MethodDescriptor) -> Shape:
     return f"{'stream' if client else 'unary'}_{'stream' if server else 'unary'}"  # type: ignore[return-value]
 
 
+class _DescribedMethod(Method[Any, Any]):
+    """A Method read from its descriptor. Its HTTP bindings are read on first use: gRPC calls never
+    need them, and reading them loads the transcoder, a large share of the time to a first client."""
+
+    def __init__(self, m: descriptor.MethodDescriptor) -> None:
+        super().__init__(f"/{m.containing_service.full_name}/{m.name}", message_factory.GetMessageClass(m.input_type),
+                         message_factory.GetMessageClass(m.output_type), _shape(m))
+        object.__delattr__(self, "http_rule")  # the field's value would hide the property below
+        object.__setattr__(self, "descriptor", m)
+
+    @functools.cached_property
+    def http_rule(self) -> MethodRule | None:
+        from google.api import annotations_pb2
+
+        from ._transcoding import method_rule
+
+        m: descriptor.MethodDescriptor = self.descriptor  # type: ignore[attr-defined]
+        return method_rule(m) if m.GetOptions().HasExtension(annotations_pb2.http) else None
+
+
 def method_from_descriptor(m: descriptor.MethodDescriptor) -> Method[Any, Any]:
     """The Method for a descriptor (HTTP bindings included when it has a ``google.api.http`` rule)."""
-    from google.api import annotations_pb2
-
-    from ._transcoding import method_rule  # with the method table: HTTP bindings are not needed to import
-
-    rule = method_rule(m) if m.GetOptions().HasExtension(annotations_pb2.http) else None
-    return Method(
-        f"/{m.containing_service.full_name}/{m.name}",
-        message_factory.GetMessageClass(m.input_type),
-        message_factory.GetMessageClass(m.output_type),
-        _shape(m),
-        rule,
-    )
+    return _DescribedMethod(m)
 
 
 @functools.lru_cache(maxsize=1)

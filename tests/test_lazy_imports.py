@@ -71,3 +71,17 @@ def test_import_adds_no_stdlib_module_beyond_grpc_and_protobuf() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     added = set(json.loads(out.stdout.strip().splitlines()[-1])) - {"clarifai_grpc_client", "google"}
     assert added <= {"dataclasses"}, sorted(added)
+
+
+def test_a_grpc_client_does_not_load_the_transcoder() -> None:
+    """HTTP bindings are read on first JSON use, so a gRPC client and its stub skip the transcoder."""
+    probe = (
+        "import sys, json\n"
+        "import clarifai_grpc_client as c\n"
+        "client = c.Client('grpc', 'grpc://127.0.0.1:1', pat='k', environ={})\n"
+        "client.stub.ListInputs; client.close()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('clarifai_grpc_client._'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not {"clarifai_grpc_client._transcoding", "clarifai_grpc_client._json_format"} & set(loaded), loaded
