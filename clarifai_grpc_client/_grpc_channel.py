@@ -165,7 +165,8 @@ class GrpcChannel(grpc.Channel):
 
     def unary_unary(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
         m = method_for(method, "unary_unary", request_serializer, response_deserializer)
-        return RawUnary(self.policy, m, self.transport.unary(m), self.transport.unary_with_call(m), self.executor)
+        exchange = self.transport.unary(m)  # one multicallable per method, shared by its with_call form
+        return RawUnary(self.policy, m, exchange, self.transport.unary_with_call(exchange), self.executor)
 
     def unary_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **kw: Any) -> Any:
         m = method_for(method, "unary_stream", request_serializer, response_deserializer)

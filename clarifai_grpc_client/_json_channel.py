@@ -102,7 +102,8 @@ class JsonChannel(_JsonChannelBase, grpc.Channel):
         m = _json_method(method)
         if m is None or m.http_rule is None:
             return _unknown(method)
-        return RawUnary(self.policy, m, self.transport.unary(m), self.transport.unary_with_call(m), self.executor)
+        exchange = self.transport.unary(m)
+        return RawUnary(self.policy, m, exchange, self.transport.unary_with_call(exchange), self.executor)
 
     def unary_stream(self, method: str, request_serializer: Any = None, response_deserializer: Any = None, **_: Any) -> Any:
         m = _json_method(method)

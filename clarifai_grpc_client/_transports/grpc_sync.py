@@ -109,8 +109,8 @@ class GrpcTransport:
         return self.channel.unary_unary(method.path, request_serializer=method.serializer,
                                         response_deserializer=method.deserializer)
 
-    def unary_with_call(self, method: Method[Any, Any]) -> UnaryExchange:
-        return self.unary(method).with_call  # type: ignore[no-any-return,attr-defined]
+    def unary_with_call(self, exchange: UnaryExchange) -> UnaryExchange:
+        return exchange.with_call  # type: ignore[no-any-return,attr-defined]
 
     def client_stream(self, method: Method[Any, Any]) -> UnaryExchange:
         return self.channel.stream_unary(method.path, request_serializer=method.serializer,

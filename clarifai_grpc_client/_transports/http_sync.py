@@ -265,9 +265,7 @@ class HttpTransport:
 
         return exchange
 
-    def unary_with_call(self, method: Method[Any, Any]) -> UnaryExchange:
-        exchange = self.unary(method)
-
+    def unary_with_call(self, exchange: UnaryExchange) -> UnaryExchange:
         def with_call(request: Message, timeout: float | None = None, metadata: Md = (), **_: Any) -> Any:
             return exchange(request, timeout=timeout, metadata=metadata), CompletedCall()
 

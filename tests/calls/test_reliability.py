@@ -232,3 +232,18 @@ def test_a_bidi_request_of_the_wrong_type_cancels_the_call_and_is_raised(emu: Em
     with make_client(emu, "grpc") as client, pytest.raises(RequestTypeError, match="iterable"):
         client.StreamModelOutputs(generate())  # type: ignore[arg-type]
 
+
+
+def test_the_raw_stubs_with_call_and_future_go_through_the_policy(emu: Emulator, transport: str) -> None:
+    """Code written against a grpc stub keeps its call forms: ``with_call`` gives the response and a
+    call object, ``future`` a future of the response, and both are retried like a plain call."""
+    request = ListInputsRequest()
+    request.user_app_id.app_id = "main"
+    with make_client(emu, transport) as client:
+        emu.faults.fail_next("ListInputs", 1)
+        response, call = client.stub.ListInputs.with_call(request)
+        assert response.status.code == status_code_pb2.SUCCESS
+        assert call.code().name == "OK"
+        emu.faults.fail_next("ListInputs", 1)
+        assert client.stub.ListInputs.future(request).result(timeout=30).status.code == status_code_pb2.SUCCESS
+    assert emu.faults.injected("ListInputs") == 2  # each form met one failure and retried it
