@@ -247,9 +247,10 @@ IMPORTS = {
     "import": {"ours": "import clarifai_grpc_client",
                "official": "from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel\n"
                            "from clarifai_grpc.grpc.api import service_pb2_grpc"},
-    # What the first call needs: the import, a channel and the stub (no connection is made).
+    # What the first call needs: the import, a channel and the stub (no connection is made), both
+    # aimed at the public API over TLS.
     "stub ready": {"ours": "import clarifai_grpc_client as c\n"
-                           "c.Client('grpc', 'grpc://127.0.0.1:1', pat='k', environ={}).stub",
+                           "c.Client(pat='k', environ={}).stub",
                    "official": "from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel\n"
                                "from clarifai_grpc.grpc.api import service_pb2_grpc\n"
                                "service_pb2_grpc.V2Stub(ClarifaiChannel.get_grpc_channel())"},

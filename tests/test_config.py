@@ -146,6 +146,7 @@ def test_configuration_errors_never_repeat_secrets_of_the_address(value: str, tr
 
 
 @pytest.mark.parametrize("host", ["evil.localhost", "localhost.evil.example", "a.b.localhost", "127.0.0.1.nip.io",
+                                  "10.0.0.1", "[::2]", "1password.example",
                                   "localhost.", "loopback", "ip6-localhost"])
 def test_only_localhost_and_loopback_literals_count_as_loopback(host: str) -> None:
     for transport, base in (("grpc", f"grpc://{host}:50051"), ("json", f"http://{host}:8080")):
