@@ -110,6 +110,11 @@ class UploadReport:
         return len(self.succeeded) + len(self.already_present) + len(self.failed) + len(self.unconfirmed)
 
     @property
+    def handled(self) -> int:
+        """Items dealt with so far, repeats included: what a count of the items given moves on."""
+        return self.done + len(self.repeated)
+
+    @property
     def ok(self) -> bool:
         return not self.failed and not self.unconfirmed
 

@@ -230,7 +230,7 @@ def _count_items(paths: Sequence[str]) -> int | None:
 def cmd_inputs_upload(args: argparse.Namespace, out: TextIO) -> int:
     with _client(args) as client, _progress(args, "uploaded", _count_items(args.paths)) as progress:
         def on_progress(report: UploadReport) -> None:
-            progress.update(report.done + len(report.repeated), len(report.failed))  # a repeat is handled too
+            progress.update(report.handled, len(report.failed))
 
         report = client.upload_inputs(_upload_items(args.paths), concurrency=args.concurrency, progress=on_progress,
                                       ids="random" if args.random_ids else "derived")
