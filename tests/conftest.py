@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import collections
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -59,6 +61,14 @@ class Received:
 
 
 Step = Callable[[Any], Any]
+
+
+def modules_loaded_by(code: str, setup: str = "") -> set[str]:
+    """The modules a fresh interpreter loads running ``code`` (after ``setup``, whose own do not count)."""
+    probe = (f"{setup}\nimport sys, json\n_before = set(sys.modules)\n{code}\n"
+             "print(json.dumps(sorted(set(sys.modules) - _before)))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def status_response(method: str, code: int, description: str = "") -> Any:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from .conftest import modules_loaded_by
 
 HTTP_STACK = ("urllib3", "httpx", "h11", "httpcore", "anyio", "aiohttp", "yarl", "multidict")
 
 
 def loaded_after(code: str) -> list[str]:
     """The top-level modules of the HTTP stack loaded by running ``code`` in a fresh interpreter."""
-    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded = {m.split(".")[0] for m in modules_loaded_by(code)}
     return [m for m in HTTP_STACK if m in loaded]
 
 
@@ -61,27 +57,14 @@ def test_json_names_stay_public() -> None:
 def test_import_adds_no_stdlib_module_beyond_grpc_and_protobuf() -> None:
     """What the package itself adds to the import of its two dependencies: only ``dataclasses``
     (pathlib, urllib, ipaddress, mimetypes, hashlib and random load when a feature needs them)."""
-    probe = (
-        "import sys, json\n"
-        "import grpc, grpc.aio, google.protobuf.message_factory\n"
-        "before = set(sys.modules)\n"
-        "import clarifai_grpc_client\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in set(sys.modules) - before})))"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    added = set(json.loads(out.stdout.strip().splitlines()[-1])) - {"clarifai_grpc_client", "google"}
+    loaded = modules_loaded_by("import clarifai_grpc_client", setup="import grpc, grpc.aio, google.protobuf.message_factory")
+    added = {m.split(".")[0] for m in loaded} - {"clarifai_grpc_client", "google"}
     assert added <= {"dataclasses"}, sorted(added)
 
 
 def test_a_grpc_client_does_not_load_the_transcoder() -> None:
     """HTTP bindings are read on first JSON use, so a gRPC client and its stub skip the transcoder."""
-    probe = (
-        "import sys, json\n"
-        "import clarifai_grpc_client as c\n"
-        "client = c.Client('grpc', 'grpc://127.0.0.1:1', pat='k', environ={})\n"
-        "client.stub.ListInputs; client.close()\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('clarifai_grpc_client._'))))"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    assert not {"clarifai_grpc_client._transcoding", "clarifai_grpc_client._json_format"} & set(loaded), loaded
+    loaded = modules_loaded_by("import clarifai_grpc_client as c\n"
+                               "client = c.Client('grpc', 'grpc://127.0.0.1:1', pat='k', environ={})\n"
+                               "client.stub.ListInputs; client.close()")
+    assert not {"clarifai_grpc_client._transcoding", "clarifai_grpc_client._json_format"} & loaded, sorted(loaded)

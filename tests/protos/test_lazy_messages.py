@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
 import pytest
+
+from ..conftest import modules_loaded_by
 
 API = "clarifai_grpc_client.proto.clarifai.api."
 
 
 def message_modules_after(code: str) -> list[str]:
     """The generated message and service modules loaded by running ``code`` in a fresh interpreter."""
-    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith({API!r}))))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    return [m for m in json.loads(out.stdout.strip().splitlines()[-1]) if m.endswith(("_pb2", "_pb2_grpc"))]
+    return sorted(m for m in modules_loaded_by(code) if m.startswith(API) and m.endswith(("_pb2", "_pb2_grpc")))
 
 
 def test_import_loads_only_the_status_codes() -> None:
