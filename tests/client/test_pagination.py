@@ -161,6 +161,15 @@ async def test_async_items_across_pages_and_limit(emu: Emulator, transport: str)
         assert pages == [125, 125, 0]
 
 
+async def test_async_bad_page_sizes_are_refused_before_any_call(emu: Emulator, transport: str) -> None:
+    log = CallLog()
+    async with make_async_client(emu, transport, observers=[log]) as client:
+        for size in (0, -1, 1001):
+            with pytest.raises(ConfigurationError, match=f"per_page must be between 1 and 1000, got {size}"):
+                await client.iter_items("ListInputs", ListInputsRequest(), per_page=size).__anext__()
+    assert log.attempts() == []
+
+
 async def test_async_search_pagination(emu: Emulator, transport: str) -> None:
     log = CallLog()
     async with make_async_client(emu, transport, observers=[log]) as client:
